@@ -1,0 +1,74 @@
+#pragma once
+// The result of one analysis pass: what every sink renders. Plain values, no
+// I/O. Field names follow the ephport.snapshot/1 JSON contract
+// (docs/model.md explains each figure).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "snapshot/address.h"
+#include "snapshot/host_facts.h"
+#include "snapshot/socket_record.h"
+
+namespace ephport {
+
+using StateCounts = std::array<uint32_t, kSockStateCount>;  // indexed by SockState
+
+struct DestinationRow {
+  Address local_address;
+  Address remote_address;
+  uint16_t remote_port = 0;
+  uint32_t in_use = 0;        // sockets from local to remote:port on a port of E
+  uint32_t time_wait = 0;     // of which TIME_WAIT
+  uint32_t connect_free = 0;  // further plain connect()s the kernel would accept
+  double usage_percent = 0;   // 100 * (capacity - connect_free) / capacity
+};
+
+struct AddressRow {
+  Address address;
+  bool wildcard = false;          // 0.0.0.0 / :: rows: "bind(0) without an address"
+  uint32_t ports_in_use = 0;      // distinct ports of E held on this address or a wildcard
+  double usage_percent = 0;       // 100 * ports_in_use / capacity
+  uint32_t listening_ports = 0;   // distinct listening ports on this address or wildcard
+  uint32_t pids = 0;              // distinct owning PIDs on this address or wildcard
+  uint32_t bind_free = 0;         // further bind(address:0) calls that would succeed
+  uint32_t connect_free_new_destination = 0;  // connect()s to a not yet used destination
+  StateCounts states{};           // sockets whose local address is exactly this one
+  std::optional<DestinationRow> worst_destination;  // from this address
+};
+
+struct ProtocolAnalysis {
+  Protocol protocol = Protocol::tcp;
+  PortRange range;
+  uint32_t capacity = 0;             // |E|: range minus reserved ports
+  uint32_t capacity_guaranteed = 0;  // capacity - 1 for odd-sized TCP ranges
+  uint32_t bind_owned_ports = 0;     // |B|: ports of E connect() skips for every destination
+  double pressure_percent = 0;       // worst usage over addresses and destinations
+  uint64_t sockets = 0;              // records seen for this protocol
+  StateCounts states{};
+  std::vector<AddressRow> addresses;        // specific addresses, then the wildcards
+  std::vector<DestinationRow> destinations;  // worst first, at most `top`
+  uint64_t destination_count = 0;           // before the top-N cut
+};
+
+struct OwnerSummary {
+  bool resolved = false;  // false with --no-owners or when reading a saved file
+  bool complete = false;  // every process's fd table could be read
+  uint64_t processes_scanned = 0;
+  uint64_t processes_unreadable = 0;
+};
+
+struct Analysis {
+  HostFacts host;
+  std::string bind_state = "estimated";  // "exact" only with the BPF iterator
+  ProtocolAnalysis tcp;
+  ProtocolAnalysis udp;
+  bool has_tcp = true;
+  bool has_udp = true;
+  OwnerSummary owners;
+};
+
+}  // namespace ephport
