@@ -29,14 +29,14 @@ struct DestinationRow {
 
 struct AddressRow {
   Address address;
-  bool wildcard = false;          // 0.0.0.0 / :: rows: "bind(0) without an address"
-  uint32_t ports_in_use = 0;      // distinct ports of E held on this address or a wildcard
-  double usage_percent = 0;       // 100 * ports_in_use / capacity
-  uint32_t listening_ports = 0;   // distinct listening ports on this address or wildcard
-  uint32_t pids = 0;              // distinct owning PIDs on this address or wildcard
-  uint32_t bind_free = 0;         // further bind(address:0) calls that would succeed
+  bool wildcard = false;         // 0.0.0.0 / :: rows: "bind(0) without an address"
+  uint32_t ports_in_use = 0;     // distinct ports of E held on this address or a wildcard
+  double usage_percent = 0;      // 100 * ports_in_use / capacity
+  uint32_t listening_ports = 0;  // distinct listening ports on this address or wildcard
+  uint32_t pids = 0;             // distinct owning PIDs on this address or wildcard
+  uint32_t bind_free = 0;        // further bind(address:0) calls that would succeed
   uint32_t connect_free_new_destination = 0;  // connect()s to a not yet used destination
-  StateCounts states{};           // sockets whose local address is exactly this one
+  StateCounts states{};                       // sockets whose local address is exactly this one
   std::optional<DestinationRow> worst_destination;  // from this address
 };
 
@@ -49,9 +49,9 @@ struct ProtocolAnalysis {
   double pressure_percent = 0;       // worst usage over addresses and destinations
   uint64_t sockets = 0;              // records seen for this protocol
   StateCounts states{};
-  std::vector<AddressRow> addresses;        // specific addresses, then the wildcards
+  std::vector<AddressRow> addresses;         // specific addresses, then the wildcards
   std::vector<DestinationRow> destinations;  // worst first, at most `top`
-  uint64_t destination_count = 0;           // before the top-N cut
+  uint64_t destination_count = 0;            // before the top-N cut
 };
 
 struct OwnerSummary {

@@ -1,0 +1,295 @@
+#include "analyze/aggregator.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "model/linux_rules.h"
+#include "model/port_set.h"
+
+namespace ephport {
+
+namespace {
+
+using PidSet = std::unordered_set<uint32_t>;
+
+// What the sockets of one address group hold.
+struct Footprint {
+  PortSet ports;      // every local port, any state
+  PortSet listening;  // LISTEN ports
+  PidSet pids;
+};
+
+struct AddressGroup {
+  Footprint footprint;
+  StateCounts states{};
+};
+
+struct DestinationKey {
+  Address local;
+  Address remote;
+  uint16_t remote_port = 0;
+  bool operator==(const DestinationKey&) const = default;
+};
+
+struct DestinationKeyHash {
+  size_t operator()(const DestinationKey& key) const noexcept {
+    AddressHash hash;
+    size_t value = hash(key.local);
+    value = value * 1000003u ^ hash(key.remote);
+    return value * 1000003u ^ key.remote_port;
+  }
+};
+
+struct DestinationCount {
+  uint32_t in_use = 0;
+  uint32_t time_wait = 0;
+  uint32_t blocking = 0;  // sockets blocking their 4-tuple on a port not in B
+};
+
+struct ListenerKey {
+  Address address;
+  uint16_t port = 0;
+  bool operator==(const ListenerKey&) const = default;
+};
+
+struct ListenerKeyHash {
+  size_t operator()(const ListenerKey& key) const noexcept {
+    return AddressHash{}(key.address) * 31u ^ key.port;
+  }
+};
+
+double percent(uint32_t used, uint32_t capacity) {
+  return capacity == 0 ? 0.0 : 100.0 * used / capacity;
+}
+
+}  // namespace
+
+class Aggregator::ProtocolPass {
+ public:
+  ProtocolPass(Protocol protocol, const HostFacts& host)
+      : protocol_(protocol), host_(host), ephemeral_(ephemeral_ports(host)) {}
+
+  void add(const SocketRecord& socket, const OwnerTable* owners) {
+    ++sockets_;
+    ++states_[static_cast<size_t>(socket.state)];
+    if (socket.is_request()) {
+      return;  // lives on its listener's port
+    }
+    const std::vector<uint32_t>* pids = nullptr;
+    if (owners != nullptr && socket.inode != 0) {
+      pids = &owners->pids_of(socket.inode);
+    }
+    if (socket.local.is_wildcard()) {
+      ++(socket.local.is_v4() ? any_v4_states_ : any_v6_states_)[static_cast<size_t>(socket.state)];
+    } else {
+      AddressGroup& group = exact_[socket.local];
+      ++group.states[static_cast<size_t>(socket.state)];
+      record(group.footprint, socket, pids);
+    }
+    OverlapMask mask = overlap_groups_of(socket, host_);
+    for (size_t i = 0; i < kOverlapGroupCount; ++i) {
+      if (mask[i]) {
+        record(wildcard_groups_[i], socket, pids);
+      }
+    }
+    if (protocol_ != Protocol::tcp) {
+      return;  // UDP never shares a port between destinations (rule 8)
+    }
+    if (socket.state == SockState::listen) {
+      if (socket.local.is_wildcard()) {
+        wildcard_listener_ports_.insert(socket.local_port);
+      } else {
+        listeners_.insert({socket.local, socket.local_port});
+      }
+    }
+    if (holds_port_in_bind_state(socket) && ephemeral_.contains(socket.local_port)) {
+      bind_owned_.insert(socket.local_port);
+    }
+    if (is_connection(socket) && ephemeral_.contains(socket.local_port) && !is_child(socket)) {
+      DestinationCount& count = destinations_[{socket.local, socket.remote, socket.remote_port}];
+      ++count.in_use;
+      if (socket.state == SockState::time_wait) {
+        ++count.time_wait;
+      }
+      if (blocks_own_four_tuple(socket, host_) && !bind_owned_.contains(socket.local_port)) {
+        ++count.blocking;
+      }
+    }
+  }
+
+  ProtocolAnalysis finish(size_t top) const {
+    ProtocolAnalysis result;
+    result.protocol = protocol_;
+    result.range = host_.range;
+    result.capacity = ephemeral_.size();
+    result.capacity_guaranteed = guaranteed_capacity(host_, result.capacity, protocol_);
+    result.bind_owned_ports = bind_owned_.count_in(ephemeral_);
+    result.sockets = sockets_;
+    result.states = states_;
+    uint32_t free_new_destination = result.capacity - result.bind_owned_ports;
+
+    std::vector<Address> addresses;
+    addresses.reserve(exact_.size());
+    for (const auto& [address, group] : exact_) {
+      addresses.push_back(address);
+    }
+    std::sort(addresses.begin(), addresses.end());
+    for (const Address& address : addresses) {
+      result.addresses.push_back(
+          address_row(address, exact_.at(address).states, result.capacity, free_new_destination));
+    }
+    result.addresses.push_back(
+        address_row(Address::any_v4(), any_v4_states_, result.capacity, free_new_destination));
+    result.addresses.push_back(
+        address_row(Address::any_v6(), any_v6_states_, result.capacity, free_new_destination));
+
+    result.destination_count = destinations_.size();
+    std::vector<DestinationRow> rows;
+    rows.reserve(destinations_.size());
+    for (const auto& [key, count] : destinations_) {
+      DestinationRow row;
+      row.local_address = key.local;
+      row.remote_address = key.remote;
+      row.remote_port = key.remote_port;
+      row.in_use = count.in_use;
+      row.time_wait = count.time_wait;
+      row.connect_free =
+          count.blocking >= free_new_destination ? 0 : free_new_destination - count.blocking;
+      row.usage_percent = percent(result.capacity - row.connect_free, result.capacity);
+      rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end(), [](const DestinationRow& a, const DestinationRow& b) {
+      if (a.connect_free != b.connect_free) {
+        return a.connect_free < b.connect_free;
+      }
+      if (a.in_use != b.in_use) {
+        return a.in_use > b.in_use;
+      }
+      return std::tie(a.local_address, a.remote_address, a.remote_port) <
+             std::tie(b.local_address, b.remote_address, b.remote_port);
+    });
+    // Rows are worst first, so the first row seen for an address is its worst.
+    std::unordered_map<Address, size_t, AddressHash> row_of_address;
+    for (size_t i = 0; i < result.addresses.size(); ++i) {
+      row_of_address.emplace(result.addresses[i].address, i);
+    }
+    for (const DestinationRow& row : rows) {
+      auto found = row_of_address.find(row.local_address);
+      if (found != row_of_address.end()) {
+        AddressRow& address = result.addresses[found->second];
+        if (!address.worst_destination) {
+          address.worst_destination = row;
+        }
+      }
+    }
+    for (const AddressRow& address : result.addresses) {
+      result.pressure_percent = std::max(result.pressure_percent, address.usage_percent);
+    }
+    if (!rows.empty()) {
+      result.pressure_percent = std::max(result.pressure_percent, rows.front().usage_percent);
+    }
+    if (top != 0 && rows.size() > top) {
+      rows.resize(top);
+    }
+    result.destinations = std::move(rows);
+    return result;
+  }
+
+ private:
+  static void record(Footprint& footprint, const SocketRecord& socket,
+                     const std::vector<uint32_t>* pids) {
+    footprint.ports.insert(socket.local_port);
+    if (socket.state == SockState::listen) {
+      footprint.listening.insert(socket.local_port);
+    }
+    if (pids != nullptr) {
+      footprint.pids.insert(pids->begin(), pids->end());
+    }
+  }
+
+  // Rule 9: an accepted child sits on its listener's address and port.
+  bool is_child(const SocketRecord& socket) const {
+    return wildcard_listener_ports_.contains(socket.local_port) ||
+           listeners_.contains({socket.local, socket.local_port});
+  }
+
+  AddressRow address_row(const Address& address, const StateCounts& states, uint32_t capacity,
+                         uint32_t free_new_destination) const {
+    bool has_exact = false;
+    OverlapMask mask = overlap_groups_for_bind(address, host_, has_exact);
+    PortSet used;
+    PortSet listening;
+    PidSet pids;
+    auto merge = [&](const Footprint& footprint) {
+      used |= footprint.ports;
+      listening |= footprint.listening;
+      pids.insert(footprint.pids.begin(), footprint.pids.end());
+    };
+    if (has_exact) {
+      auto found = exact_.find(address);
+      if (found != exact_.end()) {
+        merge(found->second.footprint);
+      }
+    }
+    for (size_t i = 0; i < kOverlapGroupCount; ++i) {
+      if (mask[i]) {
+        merge(wildcard_groups_[i]);
+      }
+    }
+    AddressRow row;
+    row.address = address;
+    row.wildcard = address.is_wildcard();
+    row.ports_in_use = used.count_in(ephemeral_);
+    row.bind_free = capacity - row.ports_in_use;
+    row.usage_percent = percent(row.ports_in_use, capacity);
+    row.listening_ports = listening.size();
+    row.pids = static_cast<uint32_t>(pids.size());
+    row.connect_free_new_destination = protocol_ == Protocol::tcp ? free_new_destination : 0;
+    row.states = states;
+    return row;
+  }
+
+  Protocol protocol_;
+  const HostFacts& host_;
+  PortSet ephemeral_;   // E
+  PortSet bind_owned_;  // B (TCP only)
+  std::unordered_map<Address, AddressGroup, AddressHash> exact_;
+  std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
+  StateCounts any_v4_states_{};
+  StateCounts any_v6_states_{};
+  std::unordered_set<ListenerKey, ListenerKeyHash> listeners_;
+  PortSet wildcard_listener_ports_;
+  std::unordered_map<DestinationKey, DestinationCount, DestinationKeyHash> destinations_;
+  uint64_t sockets_ = 0;
+  StateCounts states_{};
+};
+
+Aggregator::Aggregator(const HostFacts& host, const OwnerTable* owners)
+    : host_(host),
+      owners_(owners),
+      tcp_(std::make_unique<ProtocolPass>(Protocol::tcp, host_)),
+      udp_(std::make_unique<ProtocolPass>(Protocol::udp, host_)) {}
+
+Aggregator::~Aggregator() = default;
+
+void Aggregator::add(const SocketRecord& socket) {
+  (socket.protocol == Protocol::tcp ? *tcp_ : *udp_).add(socket, owners_);
+}
+
+Analysis Aggregator::finish(size_t top) {
+  Analysis analysis;
+  analysis.host = host_;
+  analysis.tcp = tcp_->finish(top);
+  analysis.udp = udp_->finish(top);
+  if (owners_ != nullptr) {
+    analysis.owners.resolved = true;
+    analysis.owners.complete = owners_->complete();
+    analysis.owners.processes_scanned = owners_->processes_scanned();
+    analysis.owners.processes_unreadable = owners_->processes_unreadable();
+  }
+  return analysis;
+}
+
+}  // namespace ephport

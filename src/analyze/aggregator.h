@@ -1,0 +1,38 @@
+#pragma once
+// The single streaming pass: feed every socket record once, then finish().
+// Memory grows with the number of addresses, destinations and processes,
+// never with the number of sockets.
+
+#include <cstddef>
+#include <memory>
+
+#include "analyze/analysis.h"
+#include "collect/owners.h"
+#include "snapshot/host_facts.h"
+#include "snapshot/socket_record.h"
+
+namespace ephport {
+
+class Aggregator {
+ public:
+  // `owners` may be null (--no-owners, saved files); it must outlive add().
+  Aggregator(const HostFacts& host, const OwnerTable* owners);
+  ~Aggregator();
+  Aggregator(const Aggregator&) = delete;
+  Aggregator& operator=(const Aggregator&) = delete;
+
+  // Records must follow the collector ordering contract (collector.h).
+  void add(const SocketRecord& socket);
+
+  // `top` caps destinations[] per protocol (0 = all).
+  Analysis finish(size_t top);
+
+ private:
+  class ProtocolPass;
+  HostFacts host_;
+  const OwnerTable* owners_;
+  std::unique_ptr<ProtocolPass> tcp_;
+  std::unique_ptr<ProtocolPass> udp_;
+};
+
+}  // namespace ephport

@@ -1,0 +1,57 @@
+#include <fmt/format.h>
+
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+#include "util/error.h"
+
+namespace ephport {
+
+namespace {
+bool is_subcommand(std::string_view word) {
+  return word == "snapshot" || word == "log" || word == "analyze";
+}
+
+// `ephport [options]` means `ephport snapshot [options]`.
+std::vector<std::string> with_default_command(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool top_level_flag = !args.empty() && (args[0] == "-h" || args[0] == "--help" ||
+                                          args[0] == "--version" || args[0] == "-V");
+  if (args.empty() || (!is_subcommand(args[0]) && !top_level_flag)) {
+    args.insert(args.begin(), "snapshot");
+  }
+  return args;
+}
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"ephport: detect ephemeral port exhaustion before it breaks a service"};
+  app.name("ephport");
+  app.set_version_flag("--version,-V", EPHPORT_VERSION);
+  app.require_subcommand(0, 1);
+  std::vector<CommandRunner> runners = {add_snapshot_command(app), add_log_command(app),
+                                        add_analyze_command(app)};
+  std::vector<std::string> args = with_default_command(argc, argv);
+  std::string command = args.empty() ? std::string("snapshot") : args[0];
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 wants them reversed
+    app.parse(reversed);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) {  // --help, --version
+      return app.exit(error);
+    }
+    std::string hint = is_subcommand(command) ? "ephport " + command + " --help" : "ephport --help";
+    fmt::print(stderr, "ephport: {} (see '{}')\n", error.what(), hint);
+    return kExitUsage;
+  }
+  for (const CommandRunner& runner : runners) {
+    int code = runner();
+    if (code >= 0) {
+      return code;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace ephport

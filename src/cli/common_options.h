@@ -1,0 +1,30 @@
+#pragma once
+// Options shared by the commands that sample a host (snapshot, log).
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "cli/sample.h"
+
+namespace ephport {
+
+struct CommonOptions {
+  std::string proto = "all";
+  std::string source = "auto";
+  std::string netns;
+  std::string proc_root = "/proc";
+  std::string range;
+  bool no_owners = false;
+  int top = 10;
+
+  // Turns the parsed strings into SampleOptions; throws InputError.
+  SampleOptions to_sample_options() const;
+  // Enters --netns if given (once, before sampling).
+  void enter_namespace() const;
+};
+
+void add_common_options(CLI::App& command, CommonOptions& options);
+// --top and --range only: what analyze understands.
+void add_analysis_options(CLI::App& command, CommonOptions& options);
+
+}  // namespace ephport

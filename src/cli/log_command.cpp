@@ -1,0 +1,99 @@
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common_options.h"
+#include "output/csv.h"
+#include "output/json.h"
+#include "output/table.h"
+#include "platform/append_file.h"
+#include "platform/signals.h"
+#include "util/error.h"
+
+namespace ephport {
+
+namespace {
+struct LogOptions {
+  CommonOptions common;
+  std::string format = "table";
+  std::string output = "EphemeralPortStats.log";
+  double interval = 60;
+  int count = 0;
+};
+
+// One sample as whole lines; `header` adds the CSV header first.
+std::string render_record(const Analysis& analysis, const std::string& format, bool header) {
+  if (format == "jsonl") {
+    return render_jsonl(analysis);
+  }
+  if (format == "csv") {
+    return (header ? render_csv_header() : std::string()) + render_csv_rows(analysis);
+  }
+  return render_address_table(analysis) + "\n";
+}
+
+int run_log(const LogOptions& options) {
+  SampleOptions sample = options.common.to_sample_options();
+  // Fail before the loop if the log cannot be opened for appending.
+  AppendFile log = AppendFile::open(options.output);
+  options.common.enter_namespace();
+  install_stop_handlers();
+
+  auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options.interval));
+  auto next = std::chrono::steady_clock::now();
+  int dropped = 0;
+  for (int taken = 0; options.count == 0 || taken < options.count; ++taken) {
+    Analysis analysis = take_sample(sample, nullptr);
+    fmt::print("{}", render_record(analysis, options.format, taken == 0));
+    std::fflush(stdout);
+    try {
+      log.append(render_record(analysis, options.format, log.empty()));
+    } catch (const RuntimeError& error) {
+      // A full disk loses this sample, not the log or the loop.
+      fmt::print(stderr, "ephport: {}\n", error.what());
+      ++dropped;
+    }
+    if (stop_requested() || (options.count != 0 && taken + 1 == options.count)) {
+      break;
+    }
+    next += interval;
+    sleep_until_stop_or(next);
+    if (stop_requested()) {
+      break;
+    }
+  }
+  if (dropped != 0) {
+    fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
+               options.output);
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+}  // namespace
+
+CommandRunner add_log_command(CLI::App& app) {
+  auto options = std::make_shared<LogOptions>();
+  CLI::App* command = app.add_subcommand(
+      "log", "Sample every --interval seconds: print and append to --output (the seed's loop)");
+  add_common_options(*command, options->common);
+  command->add_option("--format", options->format, "Log format")
+      ->check(CLI::IsMember({"table", "csv", "jsonl"}));
+  command->add_option("--output,-o", options->output, "Log file, appended to, never truncated")
+      ->capture_default_str();
+  command->add_option("--interval", options->interval, "Seconds between samples")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  command->add_option("--count", options->count, "Samples to take (0 = until SIGINT/SIGTERM)")
+      ->check(CLI::NonNegativeNumber);
+  return [options, command]() {
+    if (!command->parsed()) {
+      return -1;
+    }
+    return run_log(*options);
+  };
+}
+
+}  // namespace ephport

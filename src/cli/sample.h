@@ -1,0 +1,34 @@
+#pragma once
+// One sample: host facts, owners, socket stream, analysis. The wiring every
+// command shares; no formatting here.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "analyze/analysis.h"
+#include "collect/collector.h"
+
+namespace ephport {
+
+class CaptureWriter;
+
+struct SampleOptions {
+  CollectOptions collect;
+  std::string netns;  // recorded in the output; entering it is done once at start
+  bool owners = true;
+  std::optional<PortRange> range;  // --range override
+  size_t top = 10;
+};
+
+// Collects and analyses the current network namespace. With `save`, every
+// record and the host facts are also written to it.
+Analysis take_sample(const SampleOptions& options, CaptureWriter* save);
+
+// Analyses a file written by `snapshot --save`.
+Analysis analyze_capture(const std::string& path, const SampleOptions& options);
+
+// Parses "FIRST-LAST" (1..65535, FIRST <= LAST); throws InputError naming `what`.
+PortRange parse_port_range(const std::string& text, const std::string& what);
+
+}  // namespace ephport

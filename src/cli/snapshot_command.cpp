@@ -1,0 +1,80 @@
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common_options.h"
+#include "collect/import/capture_file.h"
+#include "output/csv.h"
+#include "output/json.h"
+#include "output/table.h"
+
+namespace ephport {
+
+namespace {
+struct SnapshotOptions {
+  CommonOptions common;
+  std::string format = "table";
+  std::string save;
+};
+
+std::string render(const Analysis& analysis, const std::string& format) {
+  if (format == "json") {
+    return render_json(analysis);
+  }
+  if (format == "csv") {
+    return render_csv_header() + render_csv_rows(analysis);
+  }
+  return render_snapshot_table(analysis);
+}
+}  // namespace
+
+CommandRunner add_snapshot_command(CLI::App& app) {
+  auto options = std::make_shared<SnapshotOptions>();
+  CLI::App* command = app.add_subcommand(
+      "snapshot", "One sample: ephemeral port usage per address and destination (default)");
+  add_common_options(*command, options->common);
+  command->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  command->add_option("--save", options->save,
+                      "Also write the raw socket records and host facts to FILE "
+                      "(for `ephport analyze`)");
+  return [options, command]() {
+    if (!command->parsed()) {
+      return -1;
+    }
+    SampleOptions sample = options->common.to_sample_options();
+    options->common.enter_namespace();
+    std::unique_ptr<CaptureWriter> save;
+    if (!options->save.empty()) {
+      save = std::make_unique<CaptureWriter>(options->save);
+    }
+    Analysis analysis = take_sample(sample, save.get());
+    if (save) {
+      save->finish();
+    }
+    fmt::print("{}", render(analysis, options->format));
+    return 0;
+  };
+}
+
+CommandRunner add_analyze_command(CLI::App& app) {
+  auto options = std::make_shared<SnapshotOptions>();
+  auto file = std::make_shared<std::string>();
+  CLI::App* command =
+      app.add_subcommand("analyze", "Analyse a file written by `ephport snapshot --save`");
+  command->add_option("FILE", *file, "Saved snapshot")->required();
+  add_analysis_options(*command, options->common);
+  command->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  return [options, file, command]() {
+    if (!command->parsed()) {
+      return -1;
+    }
+    Analysis analysis = analyze_capture(*file, options->common.to_sample_options());
+    fmt::print("{}", render(analysis, options->format));
+    return 0;
+  };
+}
+
+}  // namespace ephport

@@ -1,0 +1,102 @@
+#include "output/address_rows.h"
+
+#include <fmt/format.h>
+
+#include "util/time_format.h"
+
+namespace ephport {
+
+namespace {
+constexpr size_t kFirstNumericColumn = 3;  // #OfEPortsInUse
+constexpr size_t kProtoColumn = 8;
+constexpr size_t kWorstDestinationColumn = 12;
+
+std::string pids_cell(const Analysis& analysis, uint32_t pids) {
+  if (!analysis.owners.resolved) {
+    return "-";
+  }
+  // A lower bound when other users' processes could not be read.
+  return analysis.owners.complete ? std::to_string(pids) : fmt::format("{}+", pids);
+}
+
+void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol,
+                 std::vector<Cells>& rows) {
+  std::string time = format_rfc3339_utc(analysis.host.time, false);
+  for (const AddressRow& address : protocol.addresses) {
+    if (address.wildcard) {
+      continue;
+    }
+    std::string worst = "-";
+    std::string worst_usage = "-";
+    if (address.worst_destination) {
+      worst = format_endpoint(address.worst_destination->remote_address,
+                              address.worst_destination->remote_port);
+      worst_usage = format_percent(address.worst_destination->usage_percent);
+    }
+    rows.push_back({
+        analysis.host.computer,
+        time,
+        address.address.str(),
+        std::to_string(address.ports_in_use),
+        std::to_string(protocol.capacity),
+        format_percent(address.usage_percent),
+        std::to_string(address.listening_ports),
+        pids_cell(analysis, address.pids),
+        std::string(protocol_name(protocol.protocol)),
+        std::to_string(address.bind_free),
+        protocol.protocol == Protocol::tcp ? std::to_string(address.connect_free_new_destination)
+                                           : "-",
+        std::to_string(address.states[static_cast<size_t>(SockState::time_wait)]),
+        worst,
+        worst_usage,
+    });
+  }
+}
+}  // namespace
+
+const Cells& address_columns() {
+  static const Cells columns = {"Computer",
+                                "DateTime",
+                                "LocalAddress",
+                                "#OfEPortsInUse",
+                                "Max#OfEPorts",
+                                "%EPortUsage",
+                                "#OfTcpListeningPorts",
+                                "#OfPids",
+                                "Proto",
+                                "BindFree",
+                                "ConnFreeNewDest",
+                                "TimeWait",
+                                "WorstDestination",
+                                "WorstDest%"};
+  return columns;
+}
+
+bool is_numeric_column(size_t column) {
+  return column >= kFirstNumericColumn && column != kProtoColumn &&
+         column != kWorstDestinationColumn;
+}
+
+std::vector<Cells> address_rows(const Analysis& analysis) {
+  std::vector<Cells> rows;
+  if (analysis.has_tcp) {
+    append_rows(analysis, analysis.tcp, rows);
+  }
+  if (analysis.has_udp) {
+    append_rows(analysis, analysis.udp, rows);
+  }
+  return rows;
+}
+
+std::string format_percent(double value) {
+  return fmt::format("{:.1f}", value);
+}
+
+std::string format_endpoint(const Address& address, uint16_t port) {
+  if (address.is_v6()) {
+    return fmt::format("[{}]:{}", address.str(), port);
+  }
+  return fmt::format("{}:{}", address.str(), port);
+}
+
+}  // namespace ephport

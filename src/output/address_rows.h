@@ -1,0 +1,25 @@
+#pragma once
+// The seed script's per-address rows (its columns first, with their names),
+// then ephport's columns. Shared by the table and CSV sinks so both always
+// carry the same columns.
+
+#include <string>
+#include <vector>
+
+#include "analyze/analysis.h"
+
+namespace ephport {
+
+using Cells = std::vector<std::string>;
+
+const Cells& address_columns();
+// One row per specific local address, TCP then UDP. The wildcard rows are
+// left to JSON, like the seed left out 0.0.0.0.
+std::vector<Cells> address_rows(const Analysis& analysis);
+// Whether a column is numeric (right-aligned in the table).
+bool is_numeric_column(size_t column);
+
+std::string format_percent(double value);                            // one decimal, like the seed
+std::string format_endpoint(const Address& address, uint16_t port);  // 1.2.3.4:80, [::1]:80
+
+}  // namespace ephport

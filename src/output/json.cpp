@@ -1,0 +1,128 @@
+#include "output/json.h"
+
+#include <cmath>
+
+#include "util/time_format.h"
+
+namespace ephport {
+
+namespace {
+using nlohmann::json;
+
+// Percentages with two decimals: stable output, no float noise.
+double rounded(double value) {
+  return std::round(value * 100.0) / 100.0;
+}
+
+json states_json(const StateCounts& states) {
+  json object = json::object();
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (states[i] != 0) {
+      object[std::string(state_name(static_cast<SockState>(i)))] = states[i];
+    }
+  }
+  return object;
+}
+
+json destination_json(const DestinationRow& row) {
+  return {{"local_address", row.local_address.str()},
+          {"remote_address", row.remote_address.str()},
+          {"remote_port", row.remote_port},
+          {"in_use", row.in_use},
+          {"time_wait", row.time_wait},
+          {"connect_free", row.connect_free},
+          {"usage_percent", rounded(row.usage_percent)}};
+}
+
+json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
+                  const AddressRow& row) {
+  json object = {{"address", row.address.str()},
+                 {"wildcard", row.wildcard},
+                 {"ports_in_use", row.ports_in_use},
+                 {"usage_percent", rounded(row.usage_percent)},
+                 {"listening_ports", row.listening_ports},
+                 {"pids", analysis.owners.resolved ? json(row.pids) : json(nullptr)},
+                 {"bind_free", row.bind_free},
+                 {"states", states_json(row.states)}};
+  // UDP never shares ports across destinations: these are TCP-only figures.
+  bool tcp = protocol.protocol == Protocol::tcp;
+  object["connect_free_new_destination"] =
+      tcp ? json(row.connect_free_new_destination) : json(nullptr);
+  object["worst_destination"] =
+      row.worst_destination ? destination_json(*row.worst_destination) : json(nullptr);
+  return object;
+}
+
+json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
+  json addresses = json::array();
+  for (const AddressRow& row : protocol.addresses) {
+    addresses.push_back(address_json(analysis, protocol, row));
+  }
+  json destinations = json::array();
+  for (const DestinationRow& row : protocol.destinations) {
+    destinations.push_back(destination_json(row));
+  }
+  json object = {{"range", {{"first", protocol.range.first}, {"last", protocol.range.last}}},
+                 {"capacity", protocol.capacity},
+                 {"capacity_guaranteed", protocol.capacity_guaranteed},
+                 {"pressure_percent", rounded(protocol.pressure_percent)},
+                 {"sockets", protocol.sockets},
+                 {"states", states_json(protocol.states)},
+                 {"addresses", std::move(addresses)}};
+  object["bind_owned_ports"] = protocol.bind_owned_ports;
+  object["destination_count"] = protocol.destination_count;
+  object["destinations"] = std::move(destinations);
+  return object;
+}
+
+json host_json(const HostFacts& host) {
+  json reserved = json::array();
+  for (const PortRange& range : host.reserved) {
+    reserved.push_back({range.first, range.last});
+  }
+  return {{"netns", host.netns.empty() ? json(nullptr) : json(host.netns)},
+          {"source", host.source},
+          {"reserved_ports", std::move(reserved)},
+          {"tcp_tw_reuse", host.tcp_tw_reuse},
+          {"tcp_tw_reuse_delay_ms",
+           host.tcp_tw_reuse_delay_ms ? json(*host.tcp_tw_reuse_delay_ms) : json(nullptr)},
+          {"tcp_timestamps", host.tcp_timestamps},
+          {"ip_autobind_reuse", host.ip_autobind_reuse},
+          {"bindv6only", host.bindv6only},
+          {"tcp_fin_timeout", host.tcp_fin_timeout}};
+}
+}  // namespace
+
+json snapshot_json(const Analysis& analysis) {
+  json protocols = json::object();
+  if (analysis.has_tcp) {
+    protocols["tcp"] = protocol_json(analysis, analysis.tcp);
+  }
+  if (analysis.has_udp) {
+    protocols["udp"] = protocol_json(analysis, analysis.udp);
+  }
+  json owners = {{"resolved", analysis.owners.resolved}};
+  if (analysis.owners.resolved) {
+    owners["complete"] = analysis.owners.complete;
+    owners["processes_scanned"] = analysis.owners.processes_scanned;
+    owners["processes_unreadable"] = analysis.owners.processes_unreadable;
+  }
+  return {{"schema", kSnapshotSchema},
+          {"computer", analysis.host.computer},
+          {"time", format_rfc3339_utc(analysis.host.time, true)},
+          {"platform", analysis.host.platform},
+          {"bind_state", analysis.bind_state},
+          {"host", host_json(analysis.host)},
+          {"owners", std::move(owners)},
+          {"protocols", std::move(protocols)}};
+}
+
+std::string render_json(const Analysis& analysis) {
+  return snapshot_json(analysis).dump(2) + "\n";
+}
+
+std::string render_jsonl(const Analysis& analysis) {
+  return snapshot_json(analysis).dump() + "\n";
+}
+
+}  // namespace ephport

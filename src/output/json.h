@@ -1,0 +1,17 @@
+#pragma once
+// The ephport.snapshot/1 JSON document (ARCHITECTURE §5, docs/model.md).
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analyze/analysis.h"
+
+namespace ephport {
+
+inline constexpr const char* kSnapshotSchema = "ephport.snapshot/1";
+
+nlohmann::json snapshot_json(const Analysis& analysis);
+std::string render_json(const Analysis& analysis);   // pretty, for snapshot
+std::string render_jsonl(const Analysis& analysis);  // one line, for log
+
+}  // namespace ephport

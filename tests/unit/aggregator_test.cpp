@@ -1,0 +1,253 @@
+// The single pass over socket records: per address, per destination and
+// per protocol figures, on small populations whose answers follow from
+// linux-port-rules.md by hand.
+
+#include "analyze/aggregator.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace ephport {
+namespace {
+
+HostFacts small_host() {
+  HostFacts host;
+  host.computer = "lab";
+  host.range = {40000, 40009};  // N = 10
+  host.tcp_tw_reuse = 0;
+  return host;
+}
+
+Address ip(const char* text) {
+  return *Address::parse(text);
+}
+
+SocketRecord tcp(SockState state, const char* local, uint16_t lport, const char* remote,
+                 uint16_t rport) {
+  SocketRecord socket;
+  socket.protocol = Protocol::tcp;
+  socket.state = state;
+  socket.local = ip(local);
+  socket.remote = ip(remote);
+  socket.family = socket.local.family();
+  socket.local_port = lport;
+  socket.remote_port = rport;
+  return socket;
+}
+
+const AddressRow& row_for(const ProtocolAnalysis& protocol, const char* address) {
+  auto found = std::find_if(protocol.addresses.begin(), protocol.addresses.end(),
+                            [&](const AddressRow& row) { return row.address == ip(address); });
+  EXPECT_NE(found, protocol.addresses.end()) << address;
+  return *found;
+}
+
+const DestinationRow& destination(const ProtocolAnalysis& protocol, const char* remote,
+                                  uint16_t port) {
+  auto found = std::find_if(protocol.destinations.begin(), protocol.destinations.end(),
+                            [&](const DestinationRow& row) {
+                              return row.remote_address == ip(remote) && row.remote_port == port;
+                            });
+  EXPECT_NE(found, protocol.destinations.end()) << remote << ":" << port;
+  return *found;
+}
+
+TEST(Aggregator, DestinationsShareTheRangeButBindSeesEveryPort) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::listen, "0.0.0.0", 8080, "0.0.0.0", 0));
+  // 4 connections to :8080 and 3 to :8081 reusing the same local ports.
+  for (uint16_t i = 0; i < 4; ++i) {
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + i, "127.0.0.1", 8080));
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40000 + i));
+  }
+  for (uint16_t i = 0; i < 3; ++i) {
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + i, "127.0.0.1", 8081));
+  }
+  Analysis analysis = aggregator.finish(0);
+  const ProtocolAnalysis& result = analysis.tcp;
+  EXPECT_EQ(result.capacity, 10u);
+  ASSERT_EQ(result.destination_count, 2u);  // accepted children are not destinations
+  EXPECT_EQ(destination(result, "127.0.0.1", 8080).in_use, 4u);
+  EXPECT_EQ(destination(result, "127.0.0.1", 8080).connect_free, 6u);
+  EXPECT_EQ(destination(result, "127.0.0.1", 8081).connect_free, 7u);
+  const AddressRow& loopback = row_for(result, "127.0.0.1");
+  EXPECT_EQ(loopback.ports_in_use, 4u);  // distinct ports 40000-40003
+  EXPECT_EQ(loopback.bind_free, 6u);
+  EXPECT_EQ(loopback.listening_ports, 1u);                // the 0.0.0.0 listener counts for it
+  EXPECT_EQ(loopback.connect_free_new_destination, 10u);  // listener is outside the range
+  EXPECT_EQ(result.addresses.size(), 3u);                 // 127.0.0.1 and the two wildcard rows
+}
+
+TEST(Aggregator, ListenerAndBoundOnlyPortsBlockEveryDestination) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::listen, "127.0.0.1", 40003, "0.0.0.0", 0));
+  aggregator.add(tcp(SockState::close, "127.0.0.2", 40005, "0.0.0.0", 0));  // bound-only
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40003, "127.0.0.1", 50000));  // child
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.9", 80));
+  Analysis analysis = aggregator.finish(0);
+  const ProtocolAnalysis& result = analysis.tcp;
+  EXPECT_EQ(result.bind_owned_ports, 2u);
+  EXPECT_EQ(result.destination_count, 1u);
+  EXPECT_EQ(destination(result, "127.0.0.9", 80).connect_free, 7u);  // 10 - B(2) - 1
+  const AddressRow& loopback = row_for(result, "127.0.0.1");
+  EXPECT_EQ(loopback.connect_free_new_destination, 8u);
+  EXPECT_EQ(loopback.bind_free, 8u);  // 40000 and 40003; 127.0.0.2's port does not overlap
+  EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);
+}
+
+TEST(Aggregator, TimeWaitBlocksOnlyWhenNotRecyclable) {
+  HostFacts host = small_host();
+  SocketRecord old_tw = tcp(SockState::time_wait, "127.0.0.1", 40000, "127.0.0.1", 5001);
+  old_tw.timer = 3;
+  old_tw.expires_ms = 50000;  // 10 s old
+  SocketRecord young_tw = old_tw;
+  young_tw.local_port = 40001;
+  young_tw.expires_ms = 59800;  // 200 ms old
+  SocketRecord orphan = old_tw;
+  orphan.state = SockState::fin_wait2;
+  orphan.local_port = 40002;
+
+  for (int reuse : {0, 1, 2}) {
+    host.tcp_tw_reuse = reuse;
+    Aggregator aggregator(host, nullptr);
+    aggregator.add(old_tw);
+    aggregator.add(young_tw);
+    aggregator.add(orphan);
+    Analysis analysis = aggregator.finish(0);
+    const DestinationRow& row = destination(analysis.tcp, "127.0.0.1", 5001);
+    EXPECT_EQ(row.in_use, 3u);
+    EXPECT_EQ(row.time_wait, 2u);
+    // reuse 1 and 2 (loopback) recycle the old TIME_WAIT only; FIN_WAIT2 never.
+    EXPECT_EQ(row.connect_free, reuse == 0 ? 7u : 8u) << "tcp_tw_reuse=" << reuse;
+    EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").bind_free, 7u);  // bind() sees all three
+  }
+  host.tcp_tw_reuse = 1;
+  host.tcp_timestamps = 0;
+  Aggregator no_timestamps(host, nullptr);
+  no_timestamps.add(old_tw);
+  EXPECT_EQ(destination(no_timestamps.finish(0).tcp, "127.0.0.1", 5001).connect_free, 9u);
+}
+
+TEST(Aggregator, ReservedPortsLeaveCapacityAndAreNotCounted) {
+  HostFacts host = small_host();
+  host.reserved = {{40002, 40002}, {40005, 40006}, {50000, 50000}};
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::listen, "127.0.0.1", 40005, "0.0.0.0", 0));  // reserved: not B
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40002, "127.0.0.1", 9));
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(analysis.tcp.capacity, 7u);
+  EXPECT_EQ(analysis.tcp.bind_owned_ports, 0u);
+  EXPECT_EQ(analysis.tcp.destination_count, 0u);  // its port is not ephemeral
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").bind_free, 7u);
+}
+
+TEST(Aggregator, DualStackOverlapFollowsV6Only) {
+  HostFacts host = small_host();
+  SocketRecord dual = tcp(SockState::listen, "::", 40003, "::", 0);
+  dual.v6only = 0;
+  SocketRecord v6only = tcp(SockState::listen, "::", 40004, "::", 0);
+  v6only.v6only = 1;
+  SocketRecord v4_any = tcp(SockState::listen, "0.0.0.0", 40005, "0.0.0.0", 0);
+  // An IPv6 client: V6ONLY not reported, bindv6only = 0, so it blocks 0.0.0.0.
+  SocketRecord client6 = tcp(SockState::established, "::1", 40006, "::1", 443);
+  client6.family = Address::Family::v6;
+  Aggregator aggregator(host, nullptr);
+  for (const SocketRecord& socket : {dual, v6only, v4_any, client6}) {
+    aggregator.add(socket);
+  }
+  Analysis analysis = aggregator.finish(0);
+  const ProtocolAnalysis& result = analysis.tcp;
+  EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);    // dual, v4_any, client6
+  EXPECT_EQ(row_for(result, "127.0.0.1").bind_free, 8u);  // dual, v4_any
+  EXPECT_EQ(row_for(result, "::").bind_free, 6u);         // everything
+  EXPECT_EQ(row_for(result, "::1").bind_free, 7u);        // dual, v6only, client6
+  EXPECT_EQ(result.bind_owned_ports, 3u);
+  EXPECT_EQ(destination(result, "::1", 443).connect_free, 6u);  // 10 - B(3) - itself
+}
+
+TEST(Aggregator, V4MappedSocketsJoinTheIpv4Destination) {
+  HostFacts host = small_host();
+  SocketRecord mapped =
+      tcp(SockState::established, "::ffff:127.0.0.1", 40001, "::ffff:127.0.0.1", 5002);
+  mapped.family = Address::Family::v6;
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(mapped);
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40002, "127.0.0.1", 5002));
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(analysis.tcp.destination_count, 1u);
+  EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 5002).in_use, 2u);
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").ports_in_use, 2u);
+}
+
+TEST(Aggregator, UdpIsItsOwnPool) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 53));
+  SocketRecord udp = tcp(SockState::established, "127.0.0.1", 40001, "127.0.0.1", 53);
+  udp.protocol = Protocol::udp;
+  SocketRecord udp_any = tcp(SockState::close, "0.0.0.0", 40002, "0.0.0.0", 0);
+  udp_any.protocol = Protocol::udp;
+  aggregator.add(udp);
+  aggregator.add(udp_any);
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(analysis.udp.destination_count, 0u);
+  EXPECT_EQ(analysis.udp.bind_owned_ports, 0u);
+  EXPECT_EQ(row_for(analysis.udp, "127.0.0.1").bind_free, 8u);
+  EXPECT_EQ(row_for(analysis.udp, "0.0.0.0").bind_free, 8u);
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").bind_free, 9u);
+}
+
+TEST(Aggregator, PressureIsTheWorstAddressOrDestination) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  for (uint16_t i = 0; i < 9; ++i) {
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + i, "127.0.0.5", 80));
+  }
+  aggregator.add(tcp(SockState::established, "127.0.0.2", 40000, "127.0.0.6", 80));
+  Analysis analysis = aggregator.finish(1);
+  EXPECT_DOUBLE_EQ(analysis.tcp.pressure_percent, 90.0);
+  ASSERT_EQ(analysis.tcp.destinations.size(), 1u);  // top 1
+  EXPECT_EQ(analysis.tcp.destination_count, 2u);
+  EXPECT_EQ(analysis.tcp.destinations[0].remote_address, ip("127.0.0.5"));
+  ASSERT_TRUE(row_for(analysis.tcp, "127.0.0.2").worst_destination.has_value());
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.2").worst_destination->remote_address, ip("127.0.0.6"));
+}
+
+TEST(Aggregator, OddRangeGuaranteesOneLessForTcp) {
+  HostFacts host = small_host();
+  host.range = {40000, 40010};
+  Aggregator aggregator(host, nullptr);
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(analysis.tcp.capacity, 11u);
+  EXPECT_EQ(analysis.tcp.capacity_guaranteed, 10u);
+  EXPECT_EQ(analysis.udp.capacity_guaranteed, 11u);
+}
+
+TEST(Aggregator, PidsCountOwnersOnTheAddressAndWildcard) {
+  HostFacts host = small_host();
+  OwnerTable owners;
+  owners.add(100, 1);
+  owners.add(101, 2);
+  owners.add(102, 3);
+  owners.add(102, 4);  // shared after fork
+  SocketRecord listener = tcp(SockState::listen, "0.0.0.0", 22, "0.0.0.0", 0);
+  listener.inode = 100;
+  SocketRecord client = tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 22);
+  client.inode = 101;
+  SocketRecord other = tcp(SockState::established, "127.0.0.2", 40000, "127.0.0.1", 22);
+  other.inode = 102;
+  Aggregator aggregator(host, &owners);
+  for (const SocketRecord& socket : {listener, client, other}) {
+    aggregator.add(socket);
+  }
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_TRUE(analysis.owners.resolved);
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").pids, 2u);  // 1 (wildcard) + 2
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.2").pids, 3u);  // 1 + 3 + 4
+}
+
+}  // namespace
+}  // namespace ephport
