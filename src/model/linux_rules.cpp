@@ -10,11 +10,18 @@ size_t index(OverlapGroup group) {
   return static_cast<size_t>(group);
 }
 
-// v6only(s): SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6);
-// otherwise autobound clients follow net.ipv6.bindv6only.
+// v6only(s): SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6).
+// Without it (/proc/net, or a connected socket): __inet6_bind() forces V6ONLY
+// on a socket bound to a specific IPv6 address, which is what a LISTEN or
+// bound-only socket on such an address did; autobound clients follow
+// net.ipv6.bindv6only.
 bool is_v6only(const SocketRecord& socket, const HostFacts& host) {
   if (socket.v6only >= 0) {
     return socket.v6only == 1;
+  }
+  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
+  if (bound && socket.local.is_v6() && !socket.local.is_wildcard()) {
+    return true;
   }
   return host.bindv6only != 0;
 }

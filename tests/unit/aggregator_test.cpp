@@ -161,7 +161,6 @@ TEST(Aggregator, DualStackOverlapFollowsV6Only) {
   Analysis analysis = aggregator.finish(0);
   const ProtocolAnalysis& result = analysis.tcp;
   EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);    // dual, v4_any, client6
-  EXPECT_EQ(row_for(result, "127.0.0.1").bind_free, 8u);  // dual, v4_any
   EXPECT_EQ(row_for(result, "::").bind_free, 6u);         // everything
   EXPECT_EQ(row_for(result, "::1").bind_free, 7u);        // dual, v6only, client6
   EXPECT_EQ(result.bind_owned_ports, 3u);
@@ -247,6 +246,29 @@ TEST(Aggregator, PidsCountOwnersOnTheAddressAndWildcard) {
   EXPECT_TRUE(analysis.owners.resolved);
   EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").pids, 2u);  // 1 (wildcard) + 2
   EXPECT_EQ(row_for(analysis.tcp, "127.0.0.2").pids, 3u);  // 1 + 3 + 4
+}
+
+}  // namespace
+}  // namespace ephport
+
+namespace ephport {
+namespace {
+
+// /proc/net cannot report V6ONLY; a socket bound to a specific IPv6 address
+// is V6ONLY anyway (__inet6_bind()), so it must not block bind(0.0.0.0:0).
+TEST(Aggregator, SpecificIpv6BindIsV6OnlyWhenNotReported) {
+  HostFacts host = small_host();
+  SocketRecord listener = tcp(SockState::listen, "::1", 40005, "::", 0);
+  listener.family = Address::Family::v6;  // v6only stays -1, as from /proc/net
+  SocketRecord udp_bound = tcp(SockState::close, "::1", 40003, "::", 0);
+  udp_bound.protocol = Protocol::udp;
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(listener);
+  aggregator.add(udp_bound);
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(row_for(analysis.tcp, "0.0.0.0").bind_free, 10u);
+  EXPECT_EQ(row_for(analysis.tcp, "::1").bind_free, 9u);
+  EXPECT_EQ(row_for(analysis.udp, "0.0.0.0").bind_free, 10u);
 }
 
 }  // namespace
