@@ -161,6 +161,7 @@ TEST(Aggregator, DualStackOverlapFollowsV6Only) {
   Analysis analysis = aggregator.finish(0);
   const ProtocolAnalysis& result = analysis.tcp;
   EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);    // dual, v4_any, client6
+  EXPECT_EQ(row_for(result, "::").bind_free, 6u);         // everything
   EXPECT_EQ(row_for(result, "::1").bind_free, 7u);        // dual, v6only, client6
   EXPECT_EQ(result.bind_owned_ports, 3u);
   EXPECT_EQ(destination(result, "::1", 443).connect_free, 6u);  // 10 - B(3) - itself
