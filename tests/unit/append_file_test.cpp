@@ -1,0 +1,209 @@
+#include "platform/append_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "private_tmpfs.h"
+#include "temp_dir.h"
+#include "util/error.h"
+
+namespace ephport {
+namespace {
+
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
+
+// One scripted answer of the fake write(2): write `bytes` of the request for
+// real (all of it when negative) and return that, or fail with `error`.
+struct Step {
+  ssize_t bytes = -1;
+  int error = 0;
+};
+
+// A WriteFn that plays `steps` in order, then behaves like ::write.
+WriteFn scripted_write(std::vector<Step> steps) {
+  return [steps = std::move(steps), next = size_t{0}](int fd, const void* data,
+                                                      size_t size) mutable -> ssize_t {
+    if (next >= steps.size()) {
+      return ::write(fd, data, size);
+    }
+    Step step = steps[next++];
+    if (step.error != 0) {
+      errno = step.error;
+      return -1;
+    }
+    size_t count = step.bytes < 0 ? size : std::min(size, static_cast<size_t>(step.bytes));
+    return ::write(fd, data, count);
+  };
+}
+
+// The message of the RuntimeError that `action` throws.
+template <typename Action>
+std::string runtime_error(Action action) {
+  try {
+    action();
+  } catch (const RuntimeError& error) {
+    return error.what();
+  }
+  return "no RuntimeError";
+}
+
+class AppendFileTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::string path_ = dir_.file("ports.log");
+  // Existing content, with bytes a careless rewrite would mangle.
+  std::string old_ = std::string("time,address\r\n2026-11-25,10.0.0.1\n") + '\0' + "\xff tail";
+};
+
+TEST_F(AppendFileTest, AppendsAfterExistingContentByteForByte) {
+  write_file(path_, old_);
+  AppendFile log = AppendFile::open(path_);
+  EXPECT_FALSE(log.empty());
+  EXPECT_EQ(log.size(), old_.size());
+  log.append("a,1\n");
+  log.append("b,2\n");
+  EXPECT_EQ(read_file(path_), old_ + "a,1\nb,2\n");
+}
+
+TEST_F(AppendFileTest, NewFileIsEmptyWithMode0644) {
+  mode_t old_umask = ::umask(0);
+  AppendFile log = AppendFile::open(path_);
+  ::umask(old_umask);
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(std::filesystem::status(path_).permissions(),
+            std::filesystem::perms(0644) & std::filesystem::perms::mask);
+  log.append("header\n");
+  EXPECT_FALSE(log.empty());
+  EXPECT_EQ(log.path(), path_);
+}
+
+TEST_F(AppendFileTest, EmptyAgainAfterExternalTruncation) {
+  AppendFile log = AppendFile::open(path_);
+  log.append("header\nrow\n");
+  std::filesystem::resize_file(path_, 0);  // logrotate copytruncate
+  EXPECT_TRUE(log.empty());
+  log.append("header\n");
+  EXPECT_EQ(read_file(path_), "header\n");
+}
+
+TEST_F(AppendFileTest, NoSpaceAfterAPartialWriteLeavesTheFileAsItWas) {
+  write_file(path_, old_);
+  AppendFile log = AppendFile::open(path_, scripted_write({{7, 0}, {-1, ENOSPC}}));
+  std::string record(100, 'x');
+  EXPECT_EQ(runtime_error([&] { log.append(record); }),
+            "cannot append to " + path_ +
+                ": No space left on device (record of 100 bytes dropped; log left intact)");
+  EXPECT_EQ(read_file(path_), old_);
+  // The script is spent: the next record goes in whole.
+  log.append("next\n");
+  EXPECT_EQ(read_file(path_), old_ + "next\n");
+}
+
+TEST_F(AppendFileTest, ShortWritesThenFailureLeaveTheFileAsItWas) {
+  for (int error : {EIO, EFBIG, ENOSPC}) {
+    write_file(path_, old_);
+    AppendFile log = AppendFile::open(path_, scripted_write({{1, 0}, {3, 0}, {-1, error}}));
+    std::string message = runtime_error([&] { log.append("0123456789\n"); });
+    EXPECT_EQ(message, "cannot append to " + path_ + ": " + std::strerror(error) +
+                           " (record of 11 bytes dropped; log left intact)");
+    EXPECT_EQ(read_file(path_), old_);
+  }
+}
+
+TEST_F(AppendFileTest, FailureBeforeAnyByteLeavesTheFileAsItWas) {
+  write_file(path_, old_);
+  AppendFile log = AppendFile::open(path_, scripted_write({{-1, ENOSPC}}));
+  EXPECT_NE(runtime_error([&] { log.append("row\n"); }), "no RuntimeError");
+  EXPECT_EQ(read_file(path_), old_);
+}
+
+TEST_F(AppendFileTest, ShortWritesThatFinishAreFine) {
+  AppendFile log = AppendFile::open(path_, scripted_write({{2, 0}, {-1, EINTR}, {1, 0}}));
+  log.append("abcdef\n");
+  EXPECT_EQ(read_file(path_), "abcdef\n");
+}
+
+TEST_F(AppendFileTest, NeverExtendsAFileThatShrankDuringTheWrite) {
+  write_file(path_, old_);
+  AppendFile log = AppendFile::open(path_);
+  // Rotated away (truncated) by someone else, then the write fails.
+  log = AppendFile::open(path_, [this](int, const void*, size_t) -> ssize_t {
+    std::filesystem::resize_file(path_, 0);
+    errno = ENOSPC;
+    return -1;
+  });
+  EXPECT_NE(runtime_error([&] { log.append("row\n"); }), "no RuntimeError");
+  EXPECT_EQ(std::filesystem::file_size(path_), 0U);
+}
+
+TEST_F(AppendFileTest, OpenErrorsNameThePathAndTheReason) {
+  std::string missing = dir_.file("missing/ports.log");
+  EXPECT_EQ(runtime_error([&] { AppendFile::open(missing); }),
+            "cannot open log file " + missing + " for appending: No such file or directory");
+  write_file(dir_.file("plain"), "");
+  std::string under_file = dir_.file("plain/ports.log");
+  EXPECT_EQ(runtime_error([&] { AppendFile::open(under_file); }),
+            "cannot open log file " + under_file + " for appending: Not a directory");
+  EXPECT_EQ(runtime_error([&] { AppendFile::open(dir_.path()); }),
+            "cannot open log file " + dir_.path() + " for appending: Is a directory");
+}
+
+TEST_F(AppendFileTest, OpenOnAReadOnlyFileSystem) {
+  testing::run_on_private_tmpfs("size=16k", MS_RDONLY, [](const std::string& mount) {
+    std::string path = mount + "/ports.log";
+    std::string message = runtime_error([&] { AppendFile::open(path); });
+    std::string expected = "cannot open log file " + path + " for appending: Read-only file system";
+    return message == expected ? "" : "got: " + message;
+  });
+}
+
+TEST_F(AppendFileTest, DevFullReportsNoSpace) {
+  AppendFile log = AppendFile::open("/dev/full");
+  EXPECT_EQ(runtime_error([&] { log.append("row\n"); }),
+            "cannot append to /dev/full: No space left on device (record of 4 bytes dropped; log "
+            "left intact)");
+}
+
+TEST_F(AppendFileTest, RealFullDiskKeepsOnlyWholeRecords) {
+  testing::run_on_private_tmpfs("size=16k", 0, [](const std::string& mount) -> std::string {
+    std::string path = mount + "/ports.log";
+    AppendFile log = AppendFile::open(path);
+    // 1000-byte records do not divide the 4 KiB pages: the last one is cut
+    // part way by the kernel, and must be removed again.
+    std::string record(999, 'r');
+    record += '\n';
+    std::string expected;
+    std::string message;
+    for (int i = 0; i < 100 && message.empty(); ++i) {
+      message = runtime_error([&] { log.append(record); });
+      if (message == "no RuntimeError") {
+        message.clear();
+        expected += record;
+      }
+    }
+    if (message != "cannot append to " + path +
+                       ": No space left on device (record of 1000 bytes dropped; log left "
+                       "intact)") {
+      return "unexpected error: " + message;
+    }
+    if (expected.empty() || read_file(path) != expected) {
+      return "the log holds " + std::to_string(read_file(path).size()) + " bytes, expected " +
+             std::to_string(expected.size());
+    }
+    // A smaller record that still fits goes in after the failure.
+    log.append("tail\n");
+    return read_file(path) == expected + "tail\n" ? "" : "the log is not usable after a failure";
+  });
+}
+
+}  // namespace
+}  // namespace ephport
