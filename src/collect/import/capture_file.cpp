@@ -1,0 +1,481 @@
+#include "collect/import/capture_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "platform/write_all.h"
+#include "util/error.h"
+#include "util/time_format.h"
+
+namespace ephport {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kFlushBytes = size_t{64} * 1024;
+constexpr uint64_t kMaxPort = std::numeric_limits<uint16_t>::max();
+
+// A JSON value as it appears in an error message, cut short if long.
+std::string shown(const json& value) {
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+// A JSON integer that is not negative; nullopt for anything else.
+std::optional<uint64_t> as_unsigned(const json& value) {
+  if (value.is_number_unsigned()) {
+    return value.get<uint64_t>();
+  }
+  if (value.is_number_integer() && value.get<int64_t>() >= 0) {
+    return static_cast<uint64_t>(value.get<int64_t>());
+  }
+  return std::nullopt;
+}
+
+// Typed access to the fields of one JSON object. Errors are InputErrors that
+// name the field as `prefix` + key, e.g. "host.range.first".
+class Fields {
+ public:
+  Fields(const json& object, std::string prefix) : object_(object), prefix_(std::move(prefix)) {
+    if (!object_.is_object()) {
+      std::string name = prefix_.empty() ? "" : prefix_.substr(0, prefix_.size() - 1) + ": ";
+      throw InputError(fmt::format("{}expected a JSON object, got {}", name, shown(object_)));
+    }
+  }
+
+  // nullptr if absent.
+  const json* find(const char* key) const {
+    auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+  const json& get(const char* key) const {
+    const json* value = find(key);
+    if (value == nullptr) {
+      throw InputError(fmt::format("missing \"{}{}\"", prefix_, key));
+    }
+    return *value;
+  }
+
+  [[noreturn]] void wrong(const char* key, std::string_view expected) const {
+    throw InputError(
+        fmt::format("{}{}: expected {}, got {}", prefix_, key, expected, shown(get(key))));
+  }
+
+  uint64_t unsigned_int(const char* key, uint64_t max) const {
+    std::optional<uint64_t> value = as_unsigned(get(key));
+    if (!value || *value > max) {
+      wrong(key, fmt::format("an integer 0..{}", max));
+    }
+    return *value;
+  }
+
+  uint16_t port(const char* key) const {
+    return static_cast<uint16_t>(unsigned_int(key, kMaxPort));
+  }
+
+  int signed_int(const char* key) const {
+    const json& value = get(key);
+    bool fits = false;
+    if (value.is_number_unsigned()) {
+      fits = value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max());
+    } else if (value.is_number_integer()) {
+      fits = value.get<int64_t>() >= std::numeric_limits<int>::min() &&
+             value.get<int64_t>() <= std::numeric_limits<int>::max();
+    }
+    if (!fits) {
+      wrong(key, "an integer");
+    }
+    return static_cast<int>(value.get<int64_t>());
+  }
+
+  const std::string& string(const char* key) const {
+    const json& value = get(key);
+    if (!value.is_string()) {
+      wrong(key, "a string");
+    }
+    return value.get_ref<const std::string&>();
+  }
+
+  bool boolean(const char* key) const {
+    const json& value = get(key);
+    if (!value.is_boolean()) {
+      wrong(key, "true or false");
+    }
+    return value.get<bool>();
+  }
+
+  Fields object(const char* key) const { return Fields(get(key), prefix_ + key + "."); }
+
+ private:
+  const json& object_;
+  std::string prefix_;
+};
+
+PortRange port_range(const Fields& fields, const std::string& name) {
+  PortRange range{fields.port("first"), fields.port("last")};
+  if (range.first > range.last) {
+    throw InputError(
+        fmt::format("{}: first port {} is above last port {}", name, range.first, range.last));
+  }
+  return range;
+}
+
+Address address_field(const Fields& fields, const char* key, Address::Family family) {
+  const std::string& text = fields.string(key);
+  std::optional<Address> address = Address::parse(text);
+  if (!address) {
+    throw InputError(fmt::format("{}: bad address \"{}\"", key, text));
+  }
+  if (family == Address::Family::v4 && address->is_v6()) {
+    throw InputError(fmt::format("{}: IPv6 address \"{}\" in a family 4 socket", key, text));
+  }
+  return *address;
+}
+
+SocketRecord record_from_json(const json& line) {
+  Fields fields(line, "");
+  SocketRecord record;
+
+  const std::string& proto = fields.string("proto");
+  std::optional<Protocol> protocol = parse_protocol(proto);
+  if (!protocol) {
+    throw InputError(fmt::format("proto: unknown protocol \"{}\" (expected tcp or udp)", proto));
+  }
+  record.protocol = *protocol;
+
+  std::optional<uint64_t> family = as_unsigned(fields.get("family"));
+  if (family == 4U) {
+    record.family = Address::Family::v4;
+  } else if (family == 6U) {
+    record.family = Address::Family::v6;
+  } else {
+    fields.wrong("family", "4 or 6");
+  }
+
+  const std::string& state = fields.string("state");
+  std::optional<SockState> sock_state = parse_state(state);
+  if (!sock_state) {
+    throw InputError(fmt::format("state: unknown state \"{}\"", state));
+  }
+  record.state = *sock_state;
+
+  record.local = address_field(fields, "local", record.family);
+  record.local_port = fields.port("lport");
+  record.remote = address_field(fields, "remote", record.family);
+  record.remote_port = fields.port("rport");
+  record.ifindex = static_cast<uint32_t>(fields.unsigned_int("if", UINT32_MAX));
+  record.uid = static_cast<uint32_t>(fields.unsigned_int("uid", UINT32_MAX));
+  record.inode = fields.unsigned_int("inode", UINT64_MAX);
+  record.timer = static_cast<uint8_t>(fields.unsigned_int("timer", UINT8_MAX));
+  record.expires_ms = static_cast<uint32_t>(fields.unsigned_int("expires_ms", UINT32_MAX));
+
+  const json& v6only = fields.get("v6only");
+  std::optional<uint64_t> v6only_value = as_unsigned(v6only);
+  if (v6only.is_null()) {
+    record.v6only = -1;
+  } else if (v6only_value && *v6only_value <= 1) {
+    record.v6only = static_cast<int8_t>(*v6only_value);
+  } else {
+    fields.wrong("v6only", "null, 0 or 1");
+  }
+  record.bind_address_no_port = fields.boolean("bind_address_no_port");
+  return record;
+}
+
+std::string_view v6only_text(int8_t v6only) {
+  if (v6only < 0) {
+    return "null";
+  }
+  return v6only == 0 ? "0" : "1";
+}
+
+// Reads a file line by line with getline(3), reusing one buffer.
+class LineReader {
+ public:
+  explicit LineReader(const std::string& path)
+      : path_(path), file_(std::fopen(path.c_str(), "re")) {
+    if (file_ == nullptr) {
+      fail();
+    }
+  }
+  ~LineReader() {
+    std::free(buffer_);
+    if (file_ != nullptr) {
+      std::fclose(file_);
+    }
+  }
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // The next line without its end-of-line, or nullopt at the end of the file.
+  std::optional<std::string_view> next() {
+    errno = 0;
+    ssize_t length = ::getline(&buffer_, &capacity_, file_);
+    if (length < 0) {
+      if (std::ferror(file_) != 0) {
+        fail();
+      }
+      return std::nullopt;
+    }
+    ++number_;
+    std::string_view line(buffer_, static_cast<size_t>(length));
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+      line.remove_suffix(1);
+    }
+    return line;
+  }
+
+  // An InputError naming this file and the current line.
+  InputError error(std::string_view what) const {
+    return InputError(fmt::format("{}:{}: {}", path_, number_, what));
+  }
+
+ private:
+  [[noreturn]] void fail() const {
+    throw RuntimeError(
+        fmt::format("cannot read {}: {}", path_, std::strerror(errno != 0 ? errno : EIO)));
+  }
+
+  std::string path_;
+  std::FILE* file_;
+  char* buffer_ = nullptr;
+  size_t capacity_ = 0;
+  size_t number_ = 0;
+};
+
+json parse_json_line(std::string_view line) {
+  try {
+    return json::parse(line);
+  } catch (const json::parse_error& error) {
+    // nlohmann says "[json.exception...] parse error at line 1, column N: why".
+    std::string_view what = error.what();
+    size_t column = what.find("column ");
+    throw InputError(column == std::string_view::npos
+                         ? fmt::format("malformed JSON: {}", what)
+                         : fmt::format("malformed JSON at {}", what.substr(column)));
+  }
+}
+
+bool is_blank(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+}  // namespace
+
+json host_facts_to_json(const HostFacts& host) {
+  json reserved = json::array();
+  for (const PortRange& range : host.reserved) {
+    reserved.push_back(json::array({range.first, range.last}));
+  }
+  json result = json::object();
+  result["computer"] = host.computer;
+  result["time"] = format_rfc3339_utc(host.time, true);
+  result["platform"] = host.platform;
+  result["netns"] = host.netns;
+  result["source"] = host.source;
+  result["range"] = {{"first", host.range.first}, {"last", host.range.last}};
+  result["reserved"] = std::move(reserved);
+  result["tcp_tw_reuse"] = host.tcp_tw_reuse;
+  result["tcp_tw_reuse_delay_ms"] =
+      host.tcp_tw_reuse_delay_ms ? json(*host.tcp_tw_reuse_delay_ms) : json(nullptr);
+  result["tcp_timestamps"] = host.tcp_timestamps;
+  result["ip_autobind_reuse"] = host.ip_autobind_reuse;
+  result["bindv6only"] = host.bindv6only;
+  result["tcp_fin_timeout"] = host.tcp_fin_timeout;
+  return result;
+}
+
+HostFacts host_facts_from_json(const json& object) {
+  Fields fields(object, "host.");
+  HostFacts host;
+  host.computer = fields.string("computer");
+  const std::string& time = fields.string("time");
+  auto parsed_time = parse_rfc3339(time);
+  if (!parsed_time) {
+    fields.wrong("time", "an RFC 3339 time");
+  }
+  host.time = *parsed_time;
+  host.platform = fields.string("platform");
+  host.netns = fields.string("netns");
+  host.source = fields.string("source");
+  host.range = port_range(fields.object("range"), "host.range");
+
+  const json& reserved = fields.get("reserved");
+  if (!reserved.is_array()) {
+    fields.wrong("reserved", "an array of [first, last] port pairs");
+  }
+  for (size_t i = 0; i < reserved.size(); ++i) {
+    const json& pair = reserved[i];
+    std::string name = fmt::format("host.reserved[{}]", i);
+    if (!pair.is_array() || pair.size() != 2) {
+      throw InputError(fmt::format("{}: expected [first, last], got {}", name, shown(pair)));
+    }
+    json as_object = {{"first", pair[0]}, {"last", pair[1]}};
+    host.reserved.push_back(port_range(Fields(as_object, name + "."), name));
+  }
+
+  host.tcp_tw_reuse = fields.signed_int("tcp_tw_reuse");
+  const json* delay = fields.find("tcp_tw_reuse_delay_ms");
+  if (delay != nullptr && !delay->is_null()) {
+    host.tcp_tw_reuse_delay_ms = fields.signed_int("tcp_tw_reuse_delay_ms");
+  }
+  host.tcp_timestamps = fields.signed_int("tcp_timestamps");
+  host.ip_autobind_reuse = fields.signed_int("ip_autobind_reuse");
+  host.bindv6only = fields.signed_int("bindv6only");
+  host.tcp_fin_timeout = fields.signed_int("tcp_fin_timeout");
+  return host;
+}
+
+CaptureWriter::CaptureWriter(std::string path) : path_(std::move(path)), tmp_path_(path_ + ".tmp") {
+  fd_.reset(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd_.valid()) {
+    fail(errno);
+  }
+}
+
+CaptureWriter::~CaptureWriter() {
+  if (!finished_) {
+    fd_.reset();
+    ::unlink(tmp_path_.c_str());
+  }
+}
+
+void CaptureWriter::write_host(const HostFacts& host) {
+  if (host_written_ || finished_) {
+    throw std::logic_error("CaptureWriter::write_host() called twice or after finish()");
+  }
+  fmt::format_to(std::back_inserter(buffer_), "{{\"schema\":\"{}\",\"host\":{}}}\n", kCaptureSchema,
+                 host_facts_to_json(host).dump(-1, ' ', false, json::error_handler_t::replace));
+  host_written_ = true;
+}
+
+void CaptureWriter::add(const SocketRecord& record) {
+  if (!host_written_ || finished_) {
+    throw std::logic_error("CaptureWriter::add() called before write_host() or after finish()");
+  }
+  // Every string here (names, addresses) needs no JSON escaping.
+  fmt::format_to(std::back_inserter(buffer_),
+                 "{{\"proto\":\"{}\",\"family\":{},\"state\":\"{}\",\"local\":\"{}\",\"lport\":{},"
+                 "\"remote\":\"{}\",\"rport\":{},\"if\":{},\"uid\":{},\"inode\":{},\"timer\":{},"
+                 "\"expires_ms\":{},\"v6only\":{},\"bind_address_no_port\":{}}}\n",
+                 protocol_name(record.protocol), static_cast<int>(record.family),
+                 state_name(record.state), record.local.str(), record.local_port,
+                 record.remote.str(), record.remote_port, record.ifindex, record.uid, record.inode,
+                 record.timer, record.expires_ms, v6only_text(record.v6only),
+                 record.bind_address_no_port);
+  if (buffer_.size() >= kFlushBytes) {
+    flush();
+  }
+}
+
+void CaptureWriter::finish() {
+  if (!host_written_ || finished_) {
+    throw std::logic_error("CaptureWriter::finish() called before write_host() or twice");
+  }
+  flush();
+  if (::fsync(fd_.get()) != 0) {
+    fail(errno);
+  }
+  fd_.reset();
+  if (::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
+    fail(errno);
+  }
+  finished_ = true;
+  // Make the rename itself durable. Best effort: some file systems refuse
+  // fsync on a directory, and the file is complete either way.
+  std::string directory = std::filesystem::path(path_).parent_path().string();
+  UniqueFd directory_fd(
+      ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (directory_fd.valid()) {
+    ::fsync(directory_fd.get());
+  }
+}
+
+void CaptureWriter::flush() {
+  WriteResult result = write_all(fd_.get(), buffer_);
+  buffer_.clear();
+  if (!result.ok()) {
+    fail(result.error);
+  }
+}
+
+void CaptureWriter::fail(int error) const {
+  throw RuntimeError(fmt::format("cannot write {}: {}", path_, std::strerror(error)));
+}
+
+HostFacts read_capture(const std::string& path, const SocketVisitor& visit) {
+  return read_capture(path, HostVisitor{}, visit);
+}
+
+HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
+                       const SocketVisitor& visit) {
+  LineReader reader(path);
+
+  std::optional<std::string_view> line = reader.next();
+  if (!line) {
+    throw InputError(fmt::format("{}:1: empty file, expected an {} header", path, kCaptureSchema));
+  }
+  HostFacts host;
+  try {
+    json header = parse_json_line(*line);
+    Fields fields(header, "");
+    const json* schema = fields.find("schema");
+    if (schema == nullptr) {
+      throw InputError(fmt::format("not an {} file (no \"schema\")", kCaptureSchema));
+    }
+    if (*schema != kCaptureSchema) {
+      throw InputError(
+          fmt::format("schema is {}, expected \"{}\"", shown(*schema), kCaptureSchema));
+    }
+    host = host_facts_from_json(fields.get("host"));
+  } catch (const InputError& error) {
+    throw reader.error(error.what());
+  }
+  if (on_host) {
+    on_host(host);
+  }
+
+  // Ordering contract: TCP LISTEN and bound-only sockets before other TCP.
+  bool seen_other_tcp = false;
+  while ((line = reader.next())) {
+    if (is_blank(*line)) {
+      continue;
+    }
+    SocketRecord record;
+    try {
+      record = record_from_json(parse_json_line(*line));
+    } catch (const InputError& error) {
+      throw reader.error(error.what());
+    }
+    if (record.protocol == Protocol::tcp) {
+      if (record.state == SockState::listen || record.is_bound_only()) {
+        if (seen_other_tcp) {
+          throw reader.error(
+              fmt::format("TCP {} socket after other TCP sockets (a capture lists TCP LISTEN and "
+                          "bound-only sockets first)",
+                          state_name(record.state)));
+        }
+      } else {
+        seen_other_tcp = true;
+      }
+    }
+    visit(record);
+  }
+  return host;
+}
+
+}  // namespace ephport

@@ -1,0 +1,84 @@
+#pragma once
+// Saved snapshots ("captures"): the raw socket records and host facts of one
+// sample, written by `ephport snapshot --save FILE` and replayed offline by
+// `ephport analyze FILE` through the same analysis.
+//
+// Format: JSON Lines, schema "ephport.capture/1".
+//   line 1:  {"schema":"ephport.capture/1","host":{...host_facts_to_json()...}}
+//   then one line per socket, in the order the collector delivered them:
+//   {"proto":"tcp","family":6,"state":"ESTABLISHED","local":"127.0.0.1",
+//    "lport":40000,"remote":"127.0.0.1","rport":8080,"if":0,"uid":0,
+//    "inode":1234,"timer":0,"expires_ms":0,"v6only":null,
+//    "bind_address_no_port":false}
+// `family` is the family the kernel reported (4 or 6); addresses are
+// normalised (v4-mapped IPv6 written as IPv4); `v6only` is null when the
+// kernel did not report it. Every field the writer writes is required when
+// reading, except that host.tcp_tw_reuse_delay_ms may be null or absent;
+// unknown fields are ignored, so later versions may add fields.
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "collect/collector.h"
+#include "snapshot/host_facts.h"
+#include "snapshot/socket_record.h"
+#include "util/fd.h"
+
+namespace ephport {
+
+inline constexpr std::string_view kCaptureSchema = "ephport.capture/1";
+
+// Writes a capture to `path.tmp` and, in finish(), renames it over `path`:
+// a crash or an error never leaves a partial file under the final name. A
+// writer destroyed before finish() removes its temporary file.
+// Use: write_host() once, then add() per socket, then finish().
+// Errors throw RuntimeError("cannot write PATH: <reason>").
+class CaptureWriter {
+ public:
+  explicit CaptureWriter(std::string path);
+  ~CaptureWriter();
+  CaptureWriter(const CaptureWriter&) = delete;
+  CaptureWriter& operator=(const CaptureWriter&) = delete;
+
+  void write_host(const HostFacts& host);
+  void add(const SocketRecord& record);  // buffered
+  // Flushes, fsyncs and renames the file into place.
+  void finish();
+
+ private:
+  void flush();
+  [[noreturn]] void fail(int error) const;
+
+  std::string path_;
+  std::string tmp_path_;
+  UniqueFd fd_;
+  std::string buffer_;
+  bool host_written_ = false;
+  bool finished_ = false;
+};
+
+// Streams the capture at `path`, calling `visit` for each socket in file
+// order, and returns its host facts (as recorded, including `source`).
+// The file must keep the collector ordering contract (TCP LISTEN and
+// bound-only sockets first); one that breaks it is rejected. Sockets before
+// a bad line have already been visited when the error is thrown.
+// Throws RuntimeError("cannot read PATH: <reason>") if the file cannot be
+// read, and InputError("PATH:LINE: <what is wrong>") for bad content.
+HostFacts read_capture(const std::string& path, const SocketVisitor& visit);
+
+// The same, calling `on_host` with the host facts once, after the header and
+// before the first socket, for consumers that need the facts up front (the
+// aggregator is built from them).
+using HostVisitor = std::function<void(const HostFacts&)>;
+HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
+                       const SocketVisitor& visit);
+
+// The "host" object of a capture; also embedded in the JSON snapshot output.
+// `time` is RFC 3339 UTC with milliseconds.
+nlohmann::json host_facts_to_json(const HostFacts& host);
+// The inverse. Throws InputError("host.FIELD: <what is wrong>").
+HostFacts host_facts_from_json(const nlohmann::json& host);
+
+}  // namespace ephport
