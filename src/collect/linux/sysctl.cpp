@@ -1,0 +1,168 @@
+#include "collect/linux/sysctl.h"
+
+#include <fmt/format.h>
+#include <sys/utsname.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "collect/collector.h"
+#include "collect/linux/proc_file.h"
+#include "util/error.h"
+
+namespace ephport {
+
+namespace {
+
+constexpr std::string_view kSpace = " \t\n";
+
+std::string_view trim(std::string_view text) {
+  size_t start = text.find_first_not_of(kSpace);
+  if (start == std::string_view::npos) {
+    return {};
+  }
+  size_t end = text.find_last_not_of(kSpace);
+  return text.substr(start, end - start + 1);
+}
+
+// A decimal number in [minimum, maximum], or throws naming `what`.
+int64_t parse_integer(std::string_view text, int64_t minimum, int64_t maximum,
+                      std::string_view what) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error == std::errc::invalid_argument || ptr != end) {
+    throw std::invalid_argument(fmt::format("'{}' is not a {}", text, what));
+  }
+  if (error == std::errc::result_out_of_range || value < minimum || value > maximum) {
+    throw std::invalid_argument(
+        fmt::format("{} {} is out of range {}-{}", what, text, minimum, maximum));
+  }
+  return value;
+}
+
+uint16_t parse_port(std::string_view text, int64_t minimum) {
+  return static_cast<uint16_t>(parse_integer(text, minimum, 65535, "port number"));
+}
+
+std::string sysctl_path(const std::string& proc_root, std::string_view name) {
+  return fmt::format("{}/sys/{}", proc_root, name);
+}
+
+// Applies `parse` to the file's content, naming the file if it fails.
+template <typename Parse>
+auto parse_file(const std::string& path, const std::string& content, Parse parse) {
+  try {
+    return parse(content);
+  } catch (const std::invalid_argument& error) {
+    throw RuntimeError(fmt::format("unexpected content in {}: {}", path, error.what()));
+  }
+}
+
+int read_int(const std::string& proc_root, std::string_view name) {
+  const std::string path = sysctl_path(proc_root, name);
+  return parse_file(path, read_proc_file(path), parse_sysctl_int);
+}
+
+std::optional<int> read_optional_int(const std::string& proc_root, std::string_view name) {
+  const std::string path = sysctl_path(proc_root, name);
+  std::optional<std::string> content = read_proc_file_if_exists(path);
+  if (!content) {
+    return std::nullopt;
+  }
+  return parse_file(path, *content, parse_sysctl_int);
+}
+
+// The UTS hostname; <proc_root>/sys/kernel/hostname first, so fixture trees
+// carry their own.
+std::string read_hostname(const std::string& proc_root) {
+  std::optional<std::string> content =
+      read_proc_file_if_exists(sysctl_path(proc_root, "kernel/hostname"));
+  if (content && !trim(*content).empty()) {
+    return std::string(trim(*content));
+  }
+  utsname names{};
+  if (uname(&names) == 0) {
+    return names.nodename;
+  }
+  return "";
+}
+
+}  // namespace
+
+PortRange parse_port_range(std::string_view content) {
+  std::string_view text = trim(content);
+  size_t separator = text.find_first_of(kSpace);
+  if (separator == std::string_view::npos) {
+    throw std::invalid_argument(fmt::format("'{}' is not two port numbers", text));
+  }
+  PortRange range{parse_port(text.substr(0, separator), 1),
+                  parse_port(trim(text.substr(separator)), 1)};
+  if (range.first > range.last) {
+    throw std::invalid_argument(
+        fmt::format("range {}-{} ends before it starts", range.first, range.last));
+  }
+  return range;
+}
+
+std::vector<PortRange> parse_port_list(std::string_view content) {
+  std::vector<PortRange> ranges;
+  std::string_view text = trim(content);
+  if (text.empty()) {
+    return ranges;
+  }
+  for (;;) {
+    size_t comma = text.find(',');
+    std::string_view item = trim(text.substr(0, comma));
+    if (item.empty()) {
+      throw std::invalid_argument("empty element in port list");
+    }
+    size_t dash = item.find('-');
+    PortRange range;
+    if (dash == std::string_view::npos) {
+      range.first = range.last = parse_port(item, 0);
+    } else {
+      range.first = parse_port(trim(item.substr(0, dash)), 0);
+      range.last = parse_port(trim(item.substr(dash + 1)), 0);
+      if (range.first > range.last) {
+        throw std::invalid_argument(fmt::format("range {} ends before it starts", item));
+      }
+    }
+    ranges.push_back(range);
+    if (comma == std::string_view::npos) {
+      return ranges;
+    }
+    text = text.substr(comma + 1);
+  }
+}
+
+int parse_sysctl_int(std::string_view content) {
+  return static_cast<int>(parse_integer(trim(content), INT32_MIN, INT32_MAX, "number"));
+}
+
+HostFacts read_host_facts(const std::string& proc_root) {
+  HostFacts facts;
+  facts.computer = read_hostname(proc_root);
+  facts.time = std::chrono::system_clock::now();
+
+  const std::string range_path = sysctl_path(proc_root, "net/ipv4/ip_local_port_range");
+  facts.range = parse_file(range_path, read_proc_file(range_path), parse_port_range);
+  const std::string reserved_path = sysctl_path(proc_root, "net/ipv4/ip_local_reserved_ports");
+  facts.reserved = parse_file(reserved_path, read_proc_file(reserved_path), parse_port_list);
+
+  facts.tcp_tw_reuse = read_int(proc_root, "net/ipv4/tcp_tw_reuse");
+  facts.tcp_tw_reuse_delay_ms = read_optional_int(proc_root, "net/ipv4/tcp_tw_reuse_delay");
+  facts.tcp_timestamps = read_int(proc_root, "net/ipv4/tcp_timestamps");
+  facts.tcp_fin_timeout = read_int(proc_root, "net/ipv4/tcp_fin_timeout");
+  // Added in Linux 5.4; before it, the behaviour of 0.
+  facts.ip_autobind_reuse = read_optional_int(proc_root, "net/ipv4/ip_autobind_reuse").value_or(0);
+  // Absent when IPv6 is disabled: no IPv6 socket can exist to be v6only.
+  facts.bindv6only = read_optional_int(proc_root, "net/ipv6/bindv6only").value_or(0);
+  return facts;
+}
+
+}  // namespace ephport

@@ -1,0 +1,27 @@
+#pragma once
+// The sysctls that decide ephemeral port allocation, read from
+// <proc_root>/sys (read_host_facts() in collector.h is built on these).
+// The parsers are pure: they take a file's content and throw
+// std::invalid_argument with a message naming what is wrong; the reader
+// turns that into a RuntimeError naming the file.
+
+#include <string_view>
+#include <vector>
+
+#include "snapshot/host_facts.h"
+
+namespace ephport {
+
+// net.ipv4.ip_local_port_range: "32768\t60999\n". Both in 1..65535, first <=
+// last (the kernel allows first == last).
+PortRange parse_port_range(std::string_view content);
+
+// net.ipv4.ip_local_reserved_ports: "1,2-5,8080" or empty. Each port in
+// 0..65535 (the kernel accepts 0), a range's first <= last. Ranges are
+// returned as written (not sorted or merged).
+std::vector<PortRange> parse_port_list(std::string_view content);
+
+// A sysctl holding one integer ("1\n").
+int parse_sysctl_int(std::string_view content);
+
+}  // namespace ephport
