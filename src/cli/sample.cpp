@@ -23,7 +23,7 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
   }
   Aggregator aggregator(host, owners ? &*owners : nullptr);
   if (save != nullptr) {
-    save->write_host(host);
+    save->write_host(host, owners ? &*owners : nullptr);
   }
   std::string source = collect_sockets(options.collect, [&](const SocketRecord& socket) {
     aggregator.add(socket);
@@ -40,22 +40,23 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
 
 Analysis analyze_capture(const std::string& path, const SampleOptions& options) {
   std::optional<Aggregator> aggregator;
-  HostFacts host;
+  CaptureOwners owners;
   read_capture(
       path,
       [&](const HostFacts& recorded) {
-        host = recorded;
+        HostFacts host = recorded;
         if (options.range) {
           host.range = *options.range;
         }
-        aggregator.emplace(host, nullptr);
+        aggregator.emplace(host, owners.resolved ? &owners.table : nullptr);
       },
       [&](const SocketRecord& socket) {
         if ((socket.protocol == Protocol::tcp && options.collect.tcp) ||
             (socket.protocol == Protocol::udp && options.collect.udp)) {
           aggregator->add(socket);
         }
-      });
+      },
+      &owners);
   Analysis analysis = aggregator->finish(options.top);
   analysis.has_tcp = options.collect.tcp;
   analysis.has_udp = options.collect.udp;

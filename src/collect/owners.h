@@ -19,6 +19,12 @@ class OwnerTable {
   // PIDs holding the socket (usually one; several after fork). Empty if unknown.
   const std::vector<uint32_t>& pids_of(uint64_t inode) const;
 
+  // For tables rebuilt from a saved capture.
+  void set_process_counts(size_t scanned, size_t unreadable) {
+    processes_scanned_ = scanned;
+    processes_unreadable_ = unreadable;
+  }
+
   size_t processes_scanned() const { return processes_scanned_; }
   size_t processes_unreadable() const { return processes_unreadable_; }
   bool complete() const { return processes_unreadable_ == 0; }

@@ -19,7 +19,14 @@ AppendFile AppendFile::open(const std::string& path, WriteFn write_fn) {
     throw RuntimeError(
         fmt::format("cannot open log file {} for appending: {}", path, std::strerror(errno)));
   }
-  return AppendFile(path, UniqueFd(fd), std::move(write_fn));
+  UniqueFd file(fd);
+  // Some files open for writing but refuse every write (/proc/version, say):
+  // an empty write asks the file system, so such a log fails before the loop.
+  if (::write(fd, "", 0) < 0) {
+    throw RuntimeError(
+        fmt::format("cannot open log file {} for appending: {}", path, std::strerror(errno)));
+  }
+  return AppendFile(path, std::move(file), std::move(write_fn));
 }
 
 uint64_t AppendFile::size() const {

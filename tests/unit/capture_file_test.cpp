@@ -432,3 +432,60 @@ TEST_F(CaptureFileTest, ToleratesCrLfAndUnknownFields) {
 
 }  // namespace
 }  // namespace ephport
+
+namespace ephport {
+namespace {
+
+// `analyze` must reproduce #OfPids: owners travel with the capture.
+TEST(CaptureOwnersTest, PidsAndProcessCountsRoundTrip) {
+  testing::TempDir dir;
+  std::string path = dir.file("owners.jsonl");
+  OwnerTable owners;
+  owners.add(1234, 812);
+  owners.add(1234, 900);
+  owners.set_process_counts(42, 1);
+  SocketRecord owned = make(Protocol::tcp, Address::Family::v4, SockState::established, "127.0.0.1",
+                            40000, "127.0.0.1", 8080);
+  owned.inode = 1234;
+  SocketRecord orphan = owned;
+  orphan.inode = 0;
+  orphan.state = SockState::time_wait;
+  {
+    CaptureWriter writer(path);
+    writer.write_host(sample_host(), &owners);
+    writer.add(owned);
+    writer.add(orphan);
+    writer.finish();
+  }
+  EXPECT_NE(testing::read_file(path).find(R"("bind_address_no_port":false,"pids":[812,900]})"),
+            std::string::npos);
+  CaptureOwners read;
+  bool resolved_before_first_socket = false;
+  std::vector<std::vector<uint32_t>> seen;
+  read_capture(
+      path, [&](const HostFacts&) { resolved_before_first_socket = read.resolved; },
+      [&](const SocketRecord& record) { seen.push_back(read.table.pids_of(record.inode)); }, &read);
+  EXPECT_TRUE(resolved_before_first_socket);
+  EXPECT_EQ(read.table.processes_scanned(), 42u);
+  EXPECT_EQ(read.table.processes_unreadable(), 1u);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (std::vector<uint32_t>{812, 900}));
+  EXPECT_TRUE(seen[1].empty());
+}
+
+TEST(CaptureOwnersTest, WithoutOwnersNothingIsResolved) {
+  testing::TempDir dir;
+  std::string path = dir.file("plain.jsonl");
+  {
+    CaptureWriter writer(path);
+    writer.write_host(sample_host());
+    writer.finish();
+  }
+  CaptureOwners read;
+  read_capture(
+      path, HostVisitor{}, [](const SocketRecord&) {}, &read);
+  EXPECT_FALSE(read.resolved);
+}
+
+}  // namespace
+}  // namespace ephport

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -196,6 +197,24 @@ SocketRecord record_from_json(const json& line) {
   return record;
 }
 
+// The optional "pids" array of a socket line.
+void add_recorded_pids(const json& line, uint64_t inode, OwnerTable& owners) {
+  auto pids = line.find("pids");
+  if (pids == line.end()) {
+    return;
+  }
+  if (!pids->is_array()) {
+    throw InputError(fmt::format("pids: expected an array of process ids, got {}", shown(*pids)));
+  }
+  for (const json& pid : *pids) {
+    std::optional<uint64_t> value = as_unsigned(pid);
+    if (!value || *value == 0 || *value > UINT32_MAX) {
+      throw InputError(fmt::format("pids: {} is not a process id", shown(pid)));
+    }
+    owners.add(inode, static_cast<uint32_t>(*value));
+  }
+}
+
 std::string_view v6only_text(int8_t v6only) {
   if (v6only < 0) {
     return "null";
@@ -354,12 +373,20 @@ CaptureWriter::~CaptureWriter() {
   }
 }
 
-void CaptureWriter::write_host(const HostFacts& host) {
+void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners) {
   if (host_written_ || finished_) {
     throw std::logic_error("CaptureWriter::write_host() called twice or after finish()");
   }
-  fmt::format_to(std::back_inserter(buffer_), "{{\"schema\":\"{}\",\"host\":{}}}\n", kCaptureSchema,
-                 host_facts_to_json(host).dump(-1, ' ', false, json::error_handler_t::replace));
+  std::string owners_json = "null";
+  if (owners != nullptr) {
+    owners_json = fmt::format("{{\"processes_scanned\":{},\"processes_unreadable\":{}}}",
+                              owners->processes_scanned(), owners->processes_unreadable());
+  }
+  fmt::format_to(std::back_inserter(buffer_), "{{\"schema\":\"{}\",\"host\":{},\"owners\":{}}}\n",
+                 kCaptureSchema,
+                 host_facts_to_json(host).dump(-1, ' ', false, json::error_handler_t::replace),
+                 owners_json);
+  owners_ = owners;
   host_written_ = true;
 }
 
@@ -371,12 +398,17 @@ void CaptureWriter::add(const SocketRecord& record) {
   fmt::format_to(std::back_inserter(buffer_),
                  "{{\"proto\":\"{}\",\"family\":{},\"state\":\"{}\",\"local\":\"{}\",\"lport\":{},"
                  "\"remote\":\"{}\",\"rport\":{},\"if\":{},\"uid\":{},\"inode\":{},\"timer\":{},"
-                 "\"expires_ms\":{},\"v6only\":{},\"bind_address_no_port\":{}}}\n",
+                 "\"expires_ms\":{},\"v6only\":{},\"bind_address_no_port\":{}",
                  protocol_name(record.protocol), static_cast<int>(record.family),
                  state_name(record.state), record.local.str(), record.local_port,
                  record.remote.str(), record.remote_port, record.ifindex, record.uid, record.inode,
                  record.timer, record.expires_ms, v6only_text(record.v6only),
                  record.bind_address_no_port);
+  if (owners_ != nullptr) {
+    fmt::format_to(std::back_inserter(buffer_), ",\"pids\":[{}]",
+                   fmt::join(owners_->pids_of(record.inode), ","));
+  }
+  buffer_ += "}\n";
   if (buffer_.size() >= kFlushBytes) {
     flush();
   }
@@ -422,7 +454,7 @@ HostFacts read_capture(const std::string& path, const SocketVisitor& visit) {
 }
 
 HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
-                       const SocketVisitor& visit) {
+                       const SocketVisitor& visit, CaptureOwners* owners) {
   LineReader reader(path);
 
   std::optional<std::string_view> line = reader.next();
@@ -442,6 +474,13 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
           fmt::format("schema is {}, expected \"{}\"", shown(*schema), kCaptureSchema));
     }
     host = host_facts_from_json(fields.get("host"));
+    const json* recorded_owners = fields.find("owners");
+    if (owners != nullptr && recorded_owners != nullptr && !recorded_owners->is_null()) {
+      Fields counts(*recorded_owners, "owners.");
+      owners->resolved = true;
+      owners->table.set_process_counts(counts.unsigned_int("processes_scanned", UINT32_MAX),
+                                       counts.unsigned_int("processes_unreadable", UINT32_MAX));
+    }
   } catch (const InputError& error) {
     throw reader.error(error.what());
   }
@@ -457,7 +496,11 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
     }
     SocketRecord record;
     try {
-      record = record_from_json(parse_json_line(*line));
+      json object = parse_json_line(*line);
+      record = record_from_json(object);
+      if (owners != nullptr && owners->resolved) {
+        add_recorded_pids(object, record.inode, owners->table);
+      }
     } catch (const InputError& error) {
       throw reader.error(error.what());
     }

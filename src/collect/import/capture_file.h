@@ -9,7 +9,11 @@
 //   {"proto":"tcp","family":6,"state":"ESTABLISHED","local":"127.0.0.1",
 //    "lport":40000,"remote":"127.0.0.1","rport":8080,"if":0,"uid":0,
 //    "inode":1234,"timer":0,"expires_ms":0,"v6only":null,
-//    "bind_address_no_port":false}
+//    "bind_address_no_port":false,"pids":[812]}
+// When process owners were resolved, the header carries
+// "owners":{"processes_scanned":N,"processes_unreadable":M} and each socket
+// line its owning "pids" (empty for TIME_WAIT and orphans); otherwise
+// "owners" is null and lines have no "pids".
 // `family` is the family the kernel reported (4 or 6); addresses are
 // normalised (v4-mapped IPv6 written as IPv4); `v6only` is null when the
 // kernel did not report it. Every field the writer writes is required when
@@ -22,6 +26,7 @@
 #include <string_view>
 
 #include "collect/collector.h"
+#include "collect/owners.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/socket_record.h"
 #include "util/fd.h"
@@ -42,7 +47,9 @@ class CaptureWriter {
   CaptureWriter(const CaptureWriter&) = delete;
   CaptureWriter& operator=(const CaptureWriter&) = delete;
 
-  void write_host(const HostFacts& host);
+  // `owners` (may be null: not resolved) supplies the header's process
+  // counts; add() then records each socket's pids from it.
+  void write_host(const HostFacts& host, const OwnerTable* owners = nullptr);
   void add(const SocketRecord& record);  // buffered
   // Flushes, fsyncs and renames the file into place.
   void finish();
@@ -55,6 +62,7 @@ class CaptureWriter {
   std::string tmp_path_;
   UniqueFd fd_;
   std::string buffer_;
+  const OwnerTable* owners_ = nullptr;
   bool host_written_ = false;
   bool finished_ = false;
 };
@@ -72,8 +80,20 @@ HostFacts read_capture(const std::string& path, const SocketVisitor& visit);
 // before the first socket, for consumers that need the facts up front (the
 // aggregator is built from them).
 using HostVisitor = std::function<void(const HostFacts&)>;
+
+// Process owners recorded in a capture, rebuilt while reading: `resolved`
+// is known when on_host runs, and the pids of each socket are in `table`
+// before that socket is visited.
+struct CaptureOwners {
+  bool resolved = false;
+  OwnerTable table;
+};
+
+// As above, calling `on_host` once after the header and before the first
+// socket (the analysis needs the host facts first), and filling `owners`
+// when given.
 HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
-                       const SocketVisitor& visit);
+                       const SocketVisitor& visit, CaptureOwners* owners = nullptr);
 
 // The "host" object of a capture; also embedded in the JSON snapshot output.
 // `time` is RFC 3339 UTC with milliseconds.
