@@ -6,7 +6,7 @@ namespace ephport {
 
 void add_analysis_options(CLI::App& command, CommonOptions& options) {
   command.add_option("--top", options.top, "Destinations to list, worst first (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1000000));
   command.add_option("--range", options.range,
                      "Override the ephemeral range, FIRST-LAST (default: the host's)");
   command.add_option("--proto", options.proto, "Protocols to report")
@@ -16,8 +16,10 @@ void add_analysis_options(CLI::App& command, CommonOptions& options) {
 void add_common_options(CLI::App& command, CommonOptions& options) {
   add_analysis_options(command, options);
   command
-      .add_option("--source", options.source,
-                  "Socket source: netlink, /proc/net text, or netlink with fallback")
+      .add_option(
+          "--source", options.source,
+          "Socket source: netlink, /proc/net text, or auto (netlink, falling back to /proc/net; "
+          "/proc/net when --proc-root is given)")
       ->check(CLI::IsMember({"auto", "netlink", "procfs"}));
   command.add_option("--netns", options.netns,
                      "Sample another network namespace: an `ip netns` NAME or a PATH");
@@ -35,6 +37,11 @@ SampleOptions CommonOptions::to_sample_options() const {
   sample.collect.source = source == "netlink"  ? Source::netlink
                           : source == "procfs" ? Source::procfs
                                                : Source::automatic;
+  // A --proc-root tree (a fixture, a copy from another host) is the whole
+  // truth: its net/ files, not this host's netlink, hold the sockets.
+  if (sample.collect.source == Source::automatic && proc_root != "/proc") {
+    sample.collect.source = Source::procfs;
+  }
   sample.netns = netns;
   sample.owners = !no_owners;
   sample.top = static_cast<size_t>(top);

@@ -84,10 +84,11 @@ CommandRunner add_log_command(CLI::App& app) {
   command->add_option("--output,-o", options->output, "Log file, appended to, never truncated")
       ->capture_default_str();
   command->add_option("--interval", options->interval, "Seconds between samples")
+      ->check(CLI::Number)
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
   command->add_option("--count", options->count, "Samples to take (0 = until SIGINT/SIGTERM)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1000000));
   return [options, command]() {
     if (!command->parsed()) {
       return -1;

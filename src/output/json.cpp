@@ -7,7 +7,7 @@
 namespace ephport {
 
 namespace {
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Percentages with two decimals: stable output, no float noise.
 double rounded(double value) {

@@ -10,7 +10,7 @@ namespace ephport {
 
 inline constexpr const char* kSnapshotSchema = "ephport.snapshot/1";
 
-nlohmann::json snapshot_json(const Analysis& analysis);
+nlohmann::ordered_json snapshot_json(const Analysis& analysis);
 std::string render_json(const Analysis& analysis);   // pretty, for snapshot
 std::string render_jsonl(const Analysis& analysis);  // one line, for log
 

@@ -39,8 +39,9 @@ class Address {
   bool operator==(const Address&) const = default;
 
  private:
-  std::array<uint8_t, 16> bytes_{};
+  // Family first: ordering puts IPv4 before IPv6.
   Family family_ = Family::none;
+  std::array<uint8_t, 16> bytes_{};
 };
 
 struct AddressHash {

@@ -62,11 +62,11 @@ TEST(Output, CsvQuotesCellsThatNeedIt) {
 }
 
 TEST(Output, JsonFollowsTheSnapshotContract) {
-  nlohmann::json json = snapshot_json(sample_analysis());
+  nlohmann::ordered_json json = snapshot_json(sample_analysis());
   EXPECT_EQ(json["schema"], "ephport.snapshot/1");
   EXPECT_EQ(json["computer"], "web-1");
   EXPECT_EQ(json["time"], "2025-11-25T14:34:44.000Z");
-  const nlohmann::json& tcp = json["protocols"]["tcp"];
+  const nlohmann::ordered_json& tcp = json["protocols"]["tcp"];
   EXPECT_EQ(tcp["range"]["first"], 40000);
   EXPECT_EQ(tcp["capacity"], 100);
   EXPECT_EQ(tcp["pressure_percent"], 30.0);
