@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "model/linux_rules.h"
-#include "model/port_set.h"
+#include "snapshot/port_set.h"
 
 namespace ephport {
 

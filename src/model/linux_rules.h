@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-#include "model/port_set.h"
+#include "snapshot/port_set.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/socket_record.h"
 
