@@ -1,0 +1,35 @@
+#pragma once
+// The kernel's own bind-bucket state of every TCP socket, read by a BPF
+// socket iterator (bpf_iter/tcp). sock_diag cannot tell whether an
+// ESTABLISHED or TIME_WAIT socket's port came from bind() (then connect()
+// skips it for every destination) or from connect() (it does not); the bind
+// bucket can (linux-port-rules.md, rule 2).
+
+#include <cstdint>
+
+#include "snapshot/port_set.h"
+
+namespace ephport {
+
+struct BindStateReport {
+  // Ports whose bind bucket is in bind() state (fastreuse >= 0 or
+  // fastreuseport >= 0): __inet_hash_connect() skips them for every
+  // destination. Covers every socket the iterator walks (full and TIME_WAIT);
+  // bound-only sockets are not walked and come from sock_diag.
+  PortSet bind_owned;
+  uint64_t sockets = 0;           // sockets walked
+  uint64_t reuseaddr = 0;         // with SO_REUSEADDR
+  uint64_t reuseport = 0;         // with SO_REUSEPORT
+  uint64_t local_port_range = 0;  // with a per-socket IP_LOCAL_PORT_RANGE
+};
+
+// True when this binary was built with the BPF reader (clang, bpftool and
+// libbpf were found at build time).
+bool bind_state_reader_built();
+
+// Walks every TCP socket of the current network namespace. Throws
+// RuntimeError saying why it cannot (built without BPF, no BTF, needs
+// CAP_BPF and CAP_PERFMON, ...), so callers can fall back and say so once.
+BindStateReport read_bind_state();
+
+}  // namespace ephport
