@@ -17,6 +17,13 @@ namespace ephport {
 
 using StateCounts = std::array<uint32_t, kSockStateCount>;  // indexed by SockState
 
+// Filled by analyze/trend from the history of earlier samples (log mode);
+// empty for a single snapshot.
+struct Forecast {
+  std::optional<double> rate_per_second;      // ports consumed per second (negative: freeing)
+  std::optional<double> exhausts_in_seconds;  // at that rate; empty when not trending to 0
+};
+
 struct DestinationRow {
   Address local_address;
   Address remote_address;
@@ -25,6 +32,10 @@ struct DestinationRow {
   uint32_t time_wait = 0;     // of which TIME_WAIT
   uint32_t connect_free = 0;  // further plain connect()s the kernel would accept
   double usage_percent = 0;   // 100 * (capacity - connect_free) / capacity
+  // TIME_WAIT/FIN_WAIT2 sockets here that blocked a port and expire within
+  // the expiry window (the log interval): ports that free themselves.
+  uint32_t time_wait_expiring = 0;
+  Forecast forecast;
 };
 
 struct AddressRow {
@@ -37,7 +48,9 @@ struct AddressRow {
   uint32_t bind_free = 0;        // further bind(address:0) calls that would succeed
   uint32_t connect_free_new_destination = 0;  // connect()s to a not yet used destination
   StateCounts states{};                       // sockets whose local address is exactly this one
+  uint32_t time_wait_expiring = 0;  // timewait sockets overlapping it, expiring within the window
   std::optional<DestinationRow> worst_destination;  // from this address
+  Forecast forecast;                                // of ports_in_use
 };
 
 struct ProtocolAnalysis {
@@ -64,6 +77,8 @@ struct OwnerSummary {
 struct Analysis {
   HostFacts host;
   std::string bind_state = "estimated";  // "exact" only with the BPF iterator
+  std::string bind_state_note;           // why it is estimated, when BPF was tried
+  uint32_t expiry_window_ms = 0;         // the window of time_wait_expiring
   ProtocolAnalysis tcp;
   ProtocolAnalysis udp;
   bool has_tcp = true;
