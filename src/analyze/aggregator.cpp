@@ -45,7 +45,16 @@ struct DestinationKeyHash {
 struct DestinationCount {
   uint32_t in_use = 0;
   uint32_t time_wait = 0;
-  uint32_t blocking = 0;  // sockets blocking their 4-tuple on a port not in B
+  uint32_t blocking = 0;           // sockets blocking their 4-tuple on a port not in B
+  uint32_t first_parity_used = 0;  // connections on ports of lo's parity (heuristic)
+};
+
+// A connection on a port of the parity connect() takes last: perhaps bind()'s
+// (parity heuristic, used only without the BPF bind state).
+struct ParityCandidate {
+  uint16_t port = 0;
+  bool blocking = false;
+  DestinationCount* group = nullptr;  // node-based map: stable address
 };
 
 struct ListenerKey {
@@ -113,13 +122,33 @@ class Aggregator::ProtocolPass {
       if (socket.state == SockState::time_wait) {
         ++count.time_wait;
       }
-      if (blocks_own_four_tuple(socket, host_) && !bind_owned_.contains(socket.local_port)) {
+      bool in_bind_state = bind_owned_.contains(socket.local_port);
+      bool blocking = blocks_own_four_tuple(socket, host_) && !in_bind_state;
+      if (blocking) {
         ++count.blocking;
+      }
+      if (!exact_bind_state_) {
+        if (is_first_parity(socket.local_port)) {
+          ++count.first_parity_used;
+        } else if (!in_bind_state && !socket.bind_address_no_port) {
+          parity_candidates_.push_back({socket.local_port, blocking, &count});
+        }
       }
     }
   }
 
-  ProtocolAnalysis finish(size_t top) const {
+  // Rule 2 with BPF: every port whose bind bucket is in bind() state.
+  void use_exact_bind_state(const PortSet& bind_owned) {
+    exact_bind_state_ = true;
+    PortSet owned = bind_owned;
+    owned &= ephemeral_;
+    bind_owned_ |= owned;
+  }
+
+  ProtocolAnalysis finish(size_t top) {
+    if (protocol_ == Protocol::tcp && !exact_bind_state_) {
+      apply_parity_heuristic();
+    }
     ProtocolAnalysis result;
     result.protocol = protocol_;
     result.range = host_.range;
@@ -209,6 +238,35 @@ class Aggregator::ProtocolPass {
     }
   }
 
+  // connect() walks ports of lo's parity first, bind(0) the other parity
+  // first (__inet_hash_connect(), inet_csk_find_open_port()).
+  bool is_first_parity(uint16_t port) const { return (port & 1) == (host_.range.first & 1); }
+
+  // Without BPF: a connection on an other-parity port, in a group that still
+  // has unused first-parity ports, most likely got its port from bind(0)
+  // (linux-port-rules.md, rule 2f), so the port joins B.
+  void apply_parity_heuristic() {
+    uint32_t first_parity_ports = 0;
+    uint32_t first_parity_in_b = 0;
+    for (uint32_t port = host_.range.first; port <= host_.range.last && port <= 65535; ++port) {
+      auto p = static_cast<uint16_t>(port);
+      if (ephemeral_.contains(p) && is_first_parity(p)) {
+        ++first_parity_ports;
+        first_parity_in_b += bind_owned_.contains(p) ? 1 : 0;
+      }
+    }
+    for (const ParityCandidate& candidate : parity_candidates_) {
+      if (candidate.group->first_parity_used + first_parity_in_b >= first_parity_ports) {
+        continue;  // the group filled its first parity: connect() had to use this one
+      }
+      bind_owned_.insert(candidate.port);
+      if (candidate.blocking) {
+        --candidate.group->blocking;  // its port now counts once, in B
+      }
+    }
+    parity_candidates_.clear();
+  }
+
   // Rule 9: an accepted child sits on its listener's address and port.
   bool is_child(const SocketRecord& socket) const {
     return wildcard_listener_ports_.contains(socket.local_port) ||
@@ -255,6 +313,8 @@ class Aggregator::ProtocolPass {
   const HostFacts& host_;
   PortSet ephemeral_;   // E
   PortSet bind_owned_;  // B (TCP only)
+  bool exact_bind_state_ = false;
+  std::vector<ParityCandidate> parity_candidates_;
   std::unordered_map<Address, AddressGroup, AddressHash> exact_;
   std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
   StateCounts any_v4_states_{};
@@ -274,6 +334,11 @@ Aggregator::Aggregator(const HostFacts& host, const OwnerTable* owners)
 
 Aggregator::~Aggregator() = default;
 
+void Aggregator::use_exact_bind_state(const PortSet& bind_owned) {
+  tcp_->use_exact_bind_state(bind_owned);
+  bind_state_exact_ = true;
+}
+
 void Aggregator::add(const SocketRecord& socket) {
   (socket.protocol == Protocol::tcp ? *tcp_ : *udp_).add(socket, owners_);
 }
@@ -283,6 +348,7 @@ Analysis Aggregator::finish(size_t top) {
   analysis.host = host_;
   analysis.tcp = tcp_->finish(top);
   analysis.udp = udp_->finish(top);
+  analysis.bind_state = bind_state_exact_ ? "exact" : "estimated";
   if (owners_ != nullptr) {
     analysis.owners.resolved = true;
     analysis.owners.complete = owners_->complete();

@@ -9,6 +9,7 @@
 #include "analyze/analysis.h"
 #include "collect/owners.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
 
 namespace ephport {
@@ -20,6 +21,10 @@ class Aggregator {
   ~Aggregator();
   Aggregator(const Aggregator&) = delete;
   Aggregator& operator=(const Aggregator&) = delete;
+
+  // Exact bind state from the BPF reader (collect/bind_state.h). Call
+  // before add(); without it B is estimated (LISTEN, bound-only, parity).
+  void use_exact_bind_state(const PortSet& bind_owned);
 
   // Records must follow the collector ordering contract (collector.h).
   void add(const SocketRecord& socket);
@@ -33,6 +38,7 @@ class Aggregator {
   const OwnerTable* owners_;
   std::unique_ptr<ProtocolPass> tcp_;
   std::unique_ptr<ProtocolPass> udp_;
+  bool bind_state_exact_ = false;
 };
 
 }  // namespace ephport

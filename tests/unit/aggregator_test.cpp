@@ -57,13 +57,14 @@ TEST(Aggregator, DestinationsShareTheRangeButBindSeesEveryPort) {
   HostFacts host = small_host();
   Aggregator aggregator(host, nullptr);
   aggregator.add(tcp(SockState::listen, "0.0.0.0", 8080, "0.0.0.0", 0));
-  // 4 connections to :8080 and 3 to :8081 reusing the same local ports.
+  // 4 connections to :8080 and 3 to :8081 reusing the same local ports
+  // (even ones, as connect() takes them first when the range starts even).
   for (uint16_t i = 0; i < 4; ++i) {
-    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + i, "127.0.0.1", 8080));
-    aggregator.add(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40000 + i));
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + 2 * i, "127.0.0.1", 8080));
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40000 + 2 * i));
   }
   for (uint16_t i = 0; i < 3; ++i) {
-    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + i, "127.0.0.1", 8081));
+    aggregator.add(tcp(SockState::established, "127.0.0.1", 40000 + 2 * i, "127.0.0.1", 8081));
   }
   Analysis analysis = aggregator.finish(0);
   const ProtocolAnalysis& result = analysis.tcp;
@@ -73,7 +74,7 @@ TEST(Aggregator, DestinationsShareTheRangeButBindSeesEveryPort) {
   EXPECT_EQ(destination(result, "127.0.0.1", 8080).connect_free, 6u);
   EXPECT_EQ(destination(result, "127.0.0.1", 8081).connect_free, 7u);
   const AddressRow& loopback = row_for(result, "127.0.0.1");
-  EXPECT_EQ(loopback.ports_in_use, 4u);  // distinct ports 40000-40003
+  EXPECT_EQ(loopback.ports_in_use, 4u);  // distinct ports 40000-40006
   EXPECT_EQ(loopback.bind_free, 6u);
   EXPECT_EQ(loopback.listening_ports, 1u);                // the 0.0.0.0 listener counts for it
   EXPECT_EQ(loopback.connect_free_new_destination, 10u);  // listener is outside the range
@@ -160,9 +161,9 @@ TEST(Aggregator, DualStackOverlapFollowsV6Only) {
   }
   Analysis analysis = aggregator.finish(0);
   const ProtocolAnalysis& result = analysis.tcp;
-  EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);    // dual, v4_any, client6
-  EXPECT_EQ(row_for(result, "::").bind_free, 6u);         // everything
-  EXPECT_EQ(row_for(result, "::1").bind_free, 7u);        // dual, v6only, client6
+  EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);  // dual, v4_any, client6
+  EXPECT_EQ(row_for(result, "::").bind_free, 6u);       // everything
+  EXPECT_EQ(row_for(result, "::1").bind_free, 7u);      // dual, v6only, client6
   EXPECT_EQ(result.bind_owned_ports, 3u);
   EXPECT_EQ(destination(result, "::1", 443).connect_free, 6u);  // 10 - B(3) - itself
 }
@@ -269,6 +270,54 @@ TEST(Aggregator, SpecificIpv6BindIsV6OnlyWhenNotReported) {
   EXPECT_EQ(row_for(analysis.tcp, "0.0.0.0").bind_free, 10u);
   EXPECT_EQ(row_for(analysis.tcp, "::1").bind_free, 9u);
   EXPECT_EQ(row_for(analysis.udp, "0.0.0.0").bind_free, 10u);
+}
+
+}  // namespace
+}  // namespace ephport
+
+namespace ephport {
+namespace {
+
+// Rule 2f: without BPF, an other-parity port in a group that still has
+// first-parity ports to spare was most likely bind()'s; it joins B and then
+// blocks every destination. A group that filled its first parity is left
+// alone, and IP_BIND_ADDRESS_NO_PORT sockets are connect()'s by definition.
+TEST(Aggregator, ParityHeuristicFindsBindBeforeConnectPorts) {
+  HostFacts host = small_host();  // 40000-40009: first parity = even
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80));
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40003, "127.0.0.1", 80));  // bind(0)
+  SocketRecord no_port = tcp(SockState::established, "127.0.0.1", 40005, "127.0.0.1", 81);
+  no_port.bind_address_no_port = true;
+  aggregator.add(no_port);
+  // A group that used all five even ports, then an odd one: connect()'s own.
+  for (uint16_t port = 40000; port <= 40008; port += 2) {
+    aggregator.add(tcp(SockState::established, "127.0.0.2", port, "127.0.0.1", 82));
+  }
+  aggregator.add(tcp(SockState::established, "127.0.0.2", 40007, "127.0.0.1", 82));
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(analysis.bind_state, "estimated");
+  EXPECT_EQ(analysis.tcp.bind_owned_ports, 1u);  // 40003 only
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").connect_free_new_destination, 9u);
+  EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 80).connect_free, 8u);  // 9 - 40000
+  EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 81).connect_free, 8u);  // 9 - 40005
+  EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 82).connect_free, 3u);  // 9 - 6
+}
+
+TEST(Aggregator, ExactBindStateReplacesTheHeuristic) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  PortSet bind_owned;
+  bind_owned.insert(40000);  // a bind(addr, 40000)+connect: even, yet bind()'s
+  bind_owned.insert(50000);  // outside the range: ignored
+  aggregator.use_exact_bind_state(bind_owned);
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80));
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40003, "127.0.0.1", 80));  // connect()
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_EQ(analysis.bind_state, "exact");
+  EXPECT_EQ(analysis.tcp.bind_owned_ports, 1u);
+  EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").connect_free_new_destination, 9u);
+  EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 80).connect_free, 8u);
 }
 
 }  // namespace

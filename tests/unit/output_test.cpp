@@ -25,7 +25,8 @@ Analysis sample_analysis() {
   socket.local = *Address::parse("127.0.0.1");
   socket.remote = *Address::parse("127.0.0.1");
   socket.remote_port = 8080;
-  for (uint16_t port = 40000; port < 40030; ++port) {
+  // Even ports, as connect() picks them when the range starts even.
+  for (uint16_t port = 40000; port < 40060; port += 2) {
     socket.local_port = port;
     aggregator.add(socket);
   }
