@@ -1,5 +1,6 @@
 #include "cli/common_options.h"
 
+#include "cli/netns_all.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -22,9 +23,15 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
           "/proc/net when --proc-root is given)")
       ->check(CLI::IsMember({"auto", "netlink", "procfs"}));
   command.add_option("--netns", options.netns,
-                     "Sample another network namespace: an `ip netns` NAME or a PATH");
+                     "Sample another network namespace: an `ip netns` NAME or a PATH; `all`: "
+                     "every namespace of the host, rows labelled with theirs");
   command.add_option("--proc-root", options.proc_root, "Where procfs is mounted")
       ->check(CLI::ExistingDirectory);
+  command
+      .add_option("--bind-state", options.bind_state,
+                  "Which ports connect() skips because bind() owns them: read by BPF (exact; "
+                  "needs CAP_BPF+CAP_PERFMON), estimated from sock_diag, or auto")
+      ->check(CLI::IsMember({"auto", "bpf", "estimate"}));
   command.add_flag("--no-owners", options.no_owners,
                    "Skip mapping sockets to processes (#OfPids shows -)");
 }
@@ -42,6 +49,12 @@ SampleOptions CommonOptions::to_sample_options() const {
   if (sample.collect.source == Source::automatic && proc_root != "/proc") {
     sample.collect.source = Source::procfs;
   }
+  sample.bind_state = bind_state == "bpf"        ? SampleOptions::BindState::bpf
+                      : bind_state == "estimate" ? SampleOptions::BindState::estimate
+                                                 : SampleOptions::BindState::automatic;
+  if (proc_root != "/proc") {
+    sample.bind_state = SampleOptions::BindState::estimate;  // BPF reads this host, not the tree
+  }
   sample.netns = netns;
   sample.owners = !no_owners;
   sample.top = static_cast<size_t>(top);
@@ -52,9 +65,13 @@ SampleOptions CommonOptions::to_sample_options() const {
 }
 
 void CommonOptions::enter_namespace() const {
-  if (!netns.empty()) {
+  if (!netns.empty() && !all_namespaces()) {
     enter_netns(netns);
   }
+}
+
+bool CommonOptions::all_namespaces() const {
+  return netns == kAllNamespaces;
 }
 
 }  // namespace ephport

@@ -14,13 +14,16 @@ struct CommonOptions {
   std::string netns;
   std::string proc_root = "/proc";
   std::string range;
+  std::string bind_state = "auto";
   bool no_owners = false;
   int top = 10;
 
   // Turns the parsed strings into SampleOptions; throws InputError.
   SampleOptions to_sample_options() const;
-  // Enters --netns if given (once, before sampling).
+  // Enters --netns if given (once, before sampling); not with --netns all.
   void enter_namespace() const;
+  // --netns all: every namespace, one after the other (cli/netns_all.h).
+  bool all_namespaces() const;
 };
 
 void add_common_options(CLI::App& command, CommonOptions& options);

@@ -1,14 +1,45 @@
 #include "cli/sample.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <optional>
 
 #include "analyze/aggregator.h"
+#include "collect/bind_state.h"
 #include "collect/import/capture_file.h"
 #include "collect/owners.h"
 #include "util/error.h"
 
 namespace ephport {
+
+namespace {
+// Reads the BPF bind state when asked and possible. Sets `note` to why the
+// figures stay estimated when BPF was tried and failed. In auto mode a
+// failure is said once on stderr, then not retried.
+std::optional<PortSet> read_exact_bind_state(const SampleOptions& options, std::string& note) {
+  static std::string unavailable;  // the first failure's reason, in auto mode
+  using Mode = SampleOptions::BindState;
+  if (options.bind_state == Mode::estimate || !options.collect.tcp) {
+    return std::nullopt;
+  }
+  if (options.bind_state == Mode::automatic && !unavailable.empty()) {
+    note = unavailable;
+    return std::nullopt;
+  }
+  try {
+    return read_bind_state().bind_owned;
+  } catch (const RuntimeError& error) {
+    if (options.bind_state == Mode::bpf) {
+      throw;
+    }
+    unavailable = error.what();
+    fmt::print(stderr, "ephport: note: {}; bind state estimated\n", unavailable);
+    note = unavailable;
+    return std::nullopt;
+  }
+}
+}  // namespace
 
 Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
   HostFacts host = read_host_facts(options.collect.proc_root);
@@ -18,12 +49,19 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
     host.range = *options.range;
   }
   std::optional<OwnerTable> owners;
-  if (options.owners) {
+  if (options.owners && options.scanned_owners != nullptr) {
+    owners = *options.scanned_owners;  // --netns all: one scan serves every namespace
+  } else if (options.owners) {
     owners = OwnerTable::scan(options.collect.proc_root);
   }
+  std::string bind_state_note;
+  std::optional<PortSet> bind_owned = read_exact_bind_state(options, bind_state_note);
   Aggregator aggregator(host, owners ? &*owners : nullptr);
+  if (bind_owned) {
+    aggregator.use_exact_bind_state(*bind_owned);
+  }
   if (save != nullptr) {
-    save->write_host(host, owners ? &*owners : nullptr);
+    save->write_host(host, owners ? &*owners : nullptr, bind_owned ? &*bind_owned : nullptr);
   }
   std::string source = collect_sockets(options.collect, [&](const SocketRecord& socket) {
     aggregator.add(socket);
@@ -32,6 +70,7 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
     }
   });
   Analysis analysis = aggregator.finish(options.top);
+  analysis.bind_state_note = bind_state_note;
   analysis.host.source = source;
   analysis.has_tcp = options.collect.tcp;
   analysis.has_udp = options.collect.udp;
@@ -40,7 +79,7 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
 
 Analysis analyze_capture(const std::string& path, const SampleOptions& options) {
   std::optional<Aggregator> aggregator;
-  CaptureOwners owners;
+  CaptureExtras owners;
   read_capture(
       path,
       [&](const HostFacts& recorded) {
@@ -49,6 +88,9 @@ Analysis analyze_capture(const std::string& path, const SampleOptions& options) 
           host.range = *options.range;
         }
         aggregator.emplace(host, owners.resolved ? &owners.table : nullptr);
+        if (owners.bind_owned) {
+          aggregator->use_exact_bind_state(*owners.bind_owned);
+        }
       },
       [&](const SocketRecord& socket) {
         if ((socket.protocol == Protocol::tcp && options.collect.tcp) ||

@@ -12,12 +12,19 @@
 namespace ephport {
 
 class CaptureWriter;
+class OwnerTable;
 
 struct SampleOptions {
   CollectOptions collect;
   std::string netns;  // recorded in the output; entering it is done once at start
   bool owners = true;
   std::optional<PortRange> range;  // --range override
+  // Process owners scanned beforehand (socket inodes are host-wide), or null
+  // to scan them in take_sample().
+  const OwnerTable* scanned_owners = nullptr;
+  // --bind-state: auto (BPF when it works, else estimate), bpf (required),
+  // estimate (never try BPF).
+  enum class BindState { automatic, bpf, estimate } bind_state = BindState::automatic;
   size_t top = 10;
 };
 

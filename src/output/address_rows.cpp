@@ -19,8 +19,9 @@ std::string pids_cell(const Analysis& analysis, uint32_t pids) {
   return analysis.owners.complete ? std::to_string(pids) : fmt::format("{}+", pids);
 }
 
-void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol,
+void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, bool mark_estimates,
                  std::vector<Cells>& rows) {
+  std::string mark = estimate_mark(analysis, mark_estimates);
   std::string time = format_rfc3339_utc(analysis.host.time, false);
   for (const AddressRow& address : protocol.addresses) {
     if (address.wildcard) {
@@ -31,7 +32,7 @@ void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol,
     if (address.worst_destination) {
       worst = format_endpoint(address.worst_destination->remote_address,
                               address.worst_destination->remote_port);
-      worst_usage = format_percent(address.worst_destination->usage_percent);
+      worst_usage = mark + format_percent(address.worst_destination->usage_percent);
     }
     rows.push_back({
         analysis.host.computer,
@@ -44,8 +45,9 @@ void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol,
         pids_cell(analysis, address.pids),
         std::string(protocol_name(protocol.protocol)),
         std::to_string(address.bind_free),
-        protocol.protocol == Protocol::tcp ? std::to_string(address.connect_free_new_destination)
-                                           : "-",
+        protocol.protocol == Protocol::tcp
+            ? mark + std::to_string(address.connect_free_new_destination)
+            : "-",
         std::to_string(address.states[static_cast<size_t>(SockState::time_wait)]),
         worst,
         worst_usage,
@@ -77,15 +79,19 @@ bool is_numeric_column(size_t column) {
          column != kWorstDestinationColumn;
 }
 
-std::vector<Cells> address_rows(const Analysis& analysis) {
+std::vector<Cells> address_rows(const Analysis& analysis, bool mark_estimates) {
   std::vector<Cells> rows;
   if (analysis.has_tcp) {
-    append_rows(analysis, analysis.tcp, rows);
+    append_rows(analysis, analysis.tcp, mark_estimates, rows);
   }
   if (analysis.has_udp) {
-    append_rows(analysis, analysis.udp, rows);
+    append_rows(analysis, analysis.udp, mark_estimates, rows);
   }
   return rows;
+}
+
+std::string estimate_mark(const Analysis& analysis, bool mark_estimates) {
+  return mark_estimates && analysis.bind_state != "exact" ? "~" : "";
 }
 
 std::string format_percent(double value) {

@@ -15,7 +15,11 @@ using Cells = std::vector<std::string>;
 const Cells& address_columns();
 // One row per specific local address, TCP then UDP. The wildcard rows are
 // left to JSON, like the seed left out 0.0.0.0.
-std::vector<Cells> address_rows(const Analysis& analysis);
+// `mark_estimates` prefixes "~" to the connect() figures when the bind
+// state is estimated (the table does; CSV keeps plain numbers).
+std::vector<Cells> address_rows(const Analysis& analysis, bool mark_estimates = false);
+// "~" when connect() figures are estimates and marking is wanted, else "".
+std::string estimate_mark(const Analysis& analysis, bool mark_estimates);
 // Whether a column is numeric (right-aligned in the table).
 bool is_numeric_column(size_t column);
 

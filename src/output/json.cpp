@@ -112,6 +112,8 @@ json snapshot_json(const Analysis& analysis) {
           {"time", format_rfc3339_utc(analysis.host.time, true)},
           {"platform", analysis.host.platform},
           {"bind_state", analysis.bind_state},
+          {"bind_state_note",
+           analysis.bind_state_note.empty() ? json(nullptr) : json(analysis.bind_state_note)},
           {"host", host_json(analysis.host)},
           {"owners", std::move(owners)},
           {"protocols", std::move(protocols)}};

@@ -78,13 +78,14 @@ std::string protocol_summary(const Analysis& analysis) {
   return render_grid(header, rows, [](size_t i) { return i >= 2; });
 }
 
-std::string destination_table(const ProtocolAnalysis& protocol) {
+std::string destination_table(const ProtocolAnalysis& protocol, const std::string& mark) {
   Cells header = {"LocalAddress", "Destination", "InUse", "TimeWait", "ConnectFree", "Usage%"};
   std::vector<Cells> rows;
   for (const DestinationRow& row : protocol.destinations) {
     rows.push_back({row.local_address.str(), format_endpoint(row.remote_address, row.remote_port),
                     std::to_string(row.in_use), std::to_string(row.time_wait),
-                    std::to_string(row.connect_free), format_percent(row.usage_percent)});
+                    mark + std::to_string(row.connect_free),
+                    mark + format_percent(row.usage_percent)});
   }
   return render_grid(header, rows, [](size_t i) { return i >= 2; });
 }
@@ -92,19 +93,26 @@ std::string destination_table(const ProtocolAnalysis& protocol) {
 }  // namespace
 
 std::string render_address_table(const Analysis& analysis) {
-  return render_grid(address_columns(), address_rows(analysis), is_numeric_column);
+  return render_grid(address_columns(), address_rows(analysis, true), is_numeric_column);
 }
 
 std::string render_snapshot_table(const Analysis& analysis) {
-  std::string out = render_address_table(analysis);
-  out += '\n';
-  out += protocol_summary(analysis);
+  return render_address_table(analysis) + "\n" + render_summary_block(analysis) + "\n" +
+         render_notes(analysis);
+}
+
+std::string render_summary_block(const Analysis& analysis) {
+  std::string out = protocol_summary(analysis);
   if (analysis.has_tcp && !analysis.tcp.destinations.empty()) {
     out += fmt::format("\nWorst TCP destinations ({} of {}):\n", analysis.tcp.destinations.size(),
                        analysis.tcp.destination_count);
-    out += destination_table(analysis.tcp);
+    out += destination_table(analysis.tcp, estimate_mark(analysis, true));
   }
-  out += '\n';
+  return out;
+}
+
+std::string render_notes(const Analysis& analysis) {
+  std::string out;
   if (!analysis.owners.resolved) {
     out += "note: process owners not resolved (#OfPids shows -)\n";
   } else if (!analysis.owners.complete) {
@@ -114,14 +122,20 @@ std::string render_snapshot_table(const Analysis& analysis) {
         analysis.owners.processes_unreadable, analysis.owners.processes_scanned);
   }
   if (analysis.bind_state != "exact" && analysis.has_tcp) {
-    out +=
-        "note: bind state estimated: ports of bind()-before-connect sockets are not visible to "
-        "sock_diag, so ConnFreeNewDest and ConnectFree can be too high\n";
+    out += fmt::format(
+        "note: figures marked ~ are estimates: which ESTABLISHED/TIME_WAIT ports came from "
+        "bind() is guessed from port parity{}\n",
+        analysis.bind_state_note.empty() ? std::string() : " (" + analysis.bind_state_note + ")");
   }
   if (analysis.host.source == "procfs") {
     out += "note: source /proc/net: bound-only sockets are not listed, figures may be too low\n";
   }
   return out;
+}
+
+std::string render_table(const Cells& header, const std::vector<Cells>& rows,
+                         const std::function<bool(size_t)>& numeric) {
+  return render_grid(header, rows, numeric);
 }
 
 }  // namespace ephport

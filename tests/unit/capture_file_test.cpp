@@ -437,7 +437,7 @@ namespace ephport {
 namespace {
 
 // `analyze` must reproduce #OfPids: owners travel with the capture.
-TEST(CaptureOwnersTest, PidsAndProcessCountsRoundTrip) {
+TEST(CaptureExtrasTest, PidsAndProcessCountsRoundTrip) {
   testing::TempDir dir;
   std::string path = dir.file("owners.jsonl");
   OwnerTable owners;
@@ -459,7 +459,7 @@ TEST(CaptureOwnersTest, PidsAndProcessCountsRoundTrip) {
   }
   EXPECT_NE(testing::read_file(path).find(R"("bind_address_no_port":false,"pids":[812,900]})"),
             std::string::npos);
-  CaptureOwners read;
+  CaptureExtras read;
   bool resolved_before_first_socket = false;
   std::vector<std::vector<uint32_t>> seen;
   read_capture(
@@ -473,7 +473,7 @@ TEST(CaptureOwnersTest, PidsAndProcessCountsRoundTrip) {
   EXPECT_TRUE(seen[1].empty());
 }
 
-TEST(CaptureOwnersTest, WithoutOwnersNothingIsResolved) {
+TEST(CaptureExtrasTest, WithoutOwnersNothingIsResolved) {
   testing::TempDir dir;
   std::string path = dir.file("plain.jsonl");
   {
@@ -481,10 +481,38 @@ TEST(CaptureOwnersTest, WithoutOwnersNothingIsResolved) {
     writer.write_host(sample_host());
     writer.finish();
   }
-  CaptureOwners read;
+  CaptureExtras read;
   read_capture(
       path, HostVisitor{}, [](const SocketRecord&) {}, &read);
   EXPECT_FALSE(read.resolved);
+}
+
+}  // namespace
+}  // namespace ephport
+
+namespace ephport {
+namespace {
+
+// With BPF the sample's bind state is exact; analyze must replay it.
+TEST(CaptureExtrasTest, ExactBindStateRoundTrips) {
+  testing::TempDir dir;
+  std::string path = dir.file("bind.jsonl");
+  PortSet bind_owned;
+  bind_owned.insert(40001);
+  bind_owned.insert(40007);
+  {
+    CaptureWriter writer(path);
+    writer.write_host(sample_host(), nullptr, &bind_owned);
+    writer.finish();
+  }
+  EXPECT_NE(testing::read_file(path).find(R"("owners":null,"bind_owned":[40001,40007]})"),
+            std::string::npos);
+  CaptureExtras read;
+  read_capture(
+      path, HostVisitor{}, [](const SocketRecord&) {}, &read);
+  ASSERT_TRUE(read.bind_owned.has_value());
+  EXPECT_EQ(read.bind_owned->size(), 2u);
+  EXPECT_TRUE(read.bind_owned->contains(40007));
 }
 
 }  // namespace

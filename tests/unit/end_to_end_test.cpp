@@ -57,6 +57,7 @@ SampleOptions fixture_options() {
   options.collect.source = Source::procfs;
   options.collect.proc_root = fixture_path("proc");
   options.top = 0;
+  options.bind_state = SampleOptions::BindState::estimate;  // BPF would read this host
   return options;
 }
 

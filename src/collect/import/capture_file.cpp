@@ -373,7 +373,8 @@ CaptureWriter::~CaptureWriter() {
   }
 }
 
-void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners) {
+void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners,
+                               const PortSet* bind_owned) {
   if (host_written_ || finished_) {
     throw std::logic_error("CaptureWriter::write_host() called twice or after finish()");
   }
@@ -382,10 +383,21 @@ void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners) 
     owners_json = fmt::format("{{\"processes_scanned\":{},\"processes_unreadable\":{}}}",
                               owners->processes_scanned(), owners->processes_unreadable());
   }
-  fmt::format_to(std::back_inserter(buffer_), "{{\"schema\":\"{}\",\"host\":{},\"owners\":{}}}\n",
+  std::string bind_owned_json = "null";
+  if (bind_owned != nullptr) {
+    std::vector<uint32_t> ports;
+    for (uint32_t port = 0; port <= 65535; ++port) {
+      if (bind_owned->contains(static_cast<uint16_t>(port))) {
+        ports.push_back(port);
+      }
+    }
+    bind_owned_json = fmt::format("[{}]", fmt::join(ports, ","));
+  }
+  fmt::format_to(std::back_inserter(buffer_),
+                 "{{\"schema\":\"{}\",\"host\":{},\"owners\":{},\"bind_owned\":{}}}\n",
                  kCaptureSchema,
                  host_facts_to_json(host).dump(-1, ' ', false, json::error_handler_t::replace),
-                 owners_json);
+                 owners_json, bind_owned_json);
   owners_ = owners;
   host_written_ = true;
 }
@@ -454,7 +466,7 @@ HostFacts read_capture(const std::string& path, const SocketVisitor& visit) {
 }
 
 HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
-                       const SocketVisitor& visit, CaptureOwners* owners) {
+                       const SocketVisitor& visit, CaptureExtras* owners) {
   LineReader reader(path);
 
   std::optional<std::string_view> line = reader.next();
@@ -474,6 +486,21 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
           fmt::format("schema is {}, expected \"{}\"", shown(*schema), kCaptureSchema));
     }
     host = host_facts_from_json(fields.get("host"));
+    const json* recorded_bind_owned = fields.find("bind_owned");
+    if (owners != nullptr && recorded_bind_owned != nullptr && !recorded_bind_owned->is_null()) {
+      if (!recorded_bind_owned->is_array()) {
+        throw InputError("bind_owned: expected an array of ports or null");
+      }
+      PortSet ports;
+      for (const json& port : *recorded_bind_owned) {
+        std::optional<uint64_t> value = as_unsigned(port);
+        if (!value || *value > 65535) {
+          throw InputError(fmt::format("bind_owned: {} is not a port", shown(port)));
+        }
+        ports.insert(static_cast<uint16_t>(*value));
+      }
+      owners->bind_owned = ports;
+    }
     const json* recorded_owners = fields.find("owners");
     if (owners != nullptr && recorded_owners != nullptr && !recorded_owners->is_null()) {
       Fields counts(*recorded_owners, "owners.");

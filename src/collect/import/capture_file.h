@@ -13,7 +13,8 @@
 // When process owners were resolved, the header carries
 // "owners":{"processes_scanned":N,"processes_unreadable":M} and each socket
 // line its owning "pids" (empty for TIME_WAIT and orphans); otherwise
-// "owners" is null and lines have no "pids".
+// "owners" is null and lines have no "pids". With the exact (BPF) bind
+// state the header also has "bind_owned":[ports...], else null.
 // `family` is the family the kernel reported (4 or 6); addresses are
 // normalised (v4-mapped IPv6 written as IPv4); `v6only` is null when the
 // kernel did not report it. Every field the writer writes is required when
@@ -22,12 +23,14 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "collect/collector.h"
 #include "collect/owners.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
 #include "util/fd.h"
 
@@ -49,7 +52,9 @@ class CaptureWriter {
 
   // `owners` (may be null: not resolved) supplies the header's process
   // counts; add() then records each socket's pids from it.
-  void write_host(const HostFacts& host, const OwnerTable* owners = nullptr);
+  // `bind_owned` (may be null) is the exact BPF bind state, if it was read.
+  void write_host(const HostFacts& host, const OwnerTable* owners = nullptr,
+                  const PortSet* bind_owned = nullptr);
   void add(const SocketRecord& record);  // buffered
   // Flushes, fsyncs and renames the file into place.
   void finish();
@@ -81,19 +86,21 @@ HostFacts read_capture(const std::string& path, const SocketVisitor& visit);
 // aggregator is built from them).
 using HostVisitor = std::function<void(const HostFacts&)>;
 
-// Process owners recorded in a capture, rebuilt while reading: `resolved`
-// is known when on_host runs, and the pids of each socket are in `table`
-// before that socket is visited.
-struct CaptureOwners {
+// What a capture records beside the sockets, rebuilt while reading; known
+// when on_host runs. Process owners: `resolved`, and the pids of each socket
+// are in `table` before that socket is visited. `bind_owned`: the BPF bind
+// state of the sample, when it was read (the header's "bind_owned").
+struct CaptureExtras {
   bool resolved = false;
   OwnerTable table;
+  std::optional<PortSet> bind_owned;
 };
 
 // As above, calling `on_host` once after the header and before the first
 // socket (the analysis needs the host facts first), and filling `owners`
 // when given.
 HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
-                       const SocketVisitor& visit, CaptureOwners* owners = nullptr);
+                       const SocketVisitor& visit, CaptureExtras* owners = nullptr);
 
 // The "host" object of a capture; also embedded in the JSON snapshot output.
 // `time` is RFC 3339 UTC with milliseconds.
