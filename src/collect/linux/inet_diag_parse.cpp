@@ -59,7 +59,9 @@ SockState to_state(uint8_t kernel_state) {
 }  // namespace
 
 std::optional<SocketRecord> parse_inet_diag_msg(const nlmsghdr* message, Protocol protocol) {
-  if (message == nullptr || message->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+  // TCPDIAG_GETSOCK: the reply type of the one-walk (AF_UNSPEC) TCP request.
+  if (message == nullptr ||
+      (message->nlmsg_type != SOCK_DIAG_BY_FAMILY && message->nlmsg_type != TCPDIAG_GETSOCK)) {
     return std::nullopt;
   }
   const uint32_t length = message->nlmsg_len;

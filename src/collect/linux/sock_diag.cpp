@@ -32,12 +32,15 @@ constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr int kSocketReceiveBuffer = 4 * 1024 * 1024;
 
 struct DumpSpec {
-  uint8_t family;
+  uint8_t family;  // AF_UNSPEC: both families in one walk (TCP only)
   Protocol protocol;
   uint32_t states;
 };
 
 std::string_view family_name(uint8_t family) {
+  if (family == AF_UNSPEC) {
+    return "IPv4 and IPv6";
+  }
   return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
@@ -72,6 +75,7 @@ struct DumpContext {
   const SocketVisitor* visit;
   std::exception_ptr exception;
   bool malformed = false;
+  bool delivered = false;  // at least one record reached the visitor
 };
 
 int on_message(const nlmsghdr* message, void* data) {
@@ -82,6 +86,7 @@ int on_message(const nlmsghdr* message, void* data) {
     return MNL_CB_ERROR;
   }
   try {
+    context->delivered = true;
     (*context->visit)(*record);
   } catch (...) {
     context->exception = std::current_exception();
@@ -145,6 +150,10 @@ class SockDiagSocket {
         if (spec.family == AF_INET6 && (error_number == ENOENT || error_number == EAFNOSUPPORT)) {
           return false;
         }
+        if (spec.family == AF_UNSPEC && !context.delivered &&
+            (error_number == EINVAL || error_number == ENOENT || error_number == EOPNOTSUPP)) {
+          return false;  // the caller falls back to per-family requests
+        }
         throw_dump_error(spec, error_number);
       }
     }
@@ -152,17 +161,29 @@ class SockDiagSocket {
 
  private:
   void send_request(const DumpSpec& spec, uint32_t sequence) {
-    alignas(nlmsghdr) uint8_t request[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(inet_diag_req_v2))] = {};
+    alignas(nlmsghdr) uint8_t request[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(inet_diag_req))] = {};
     nlmsghdr* header = mnl_nlmsg_put_header(request);
-    header->nlmsg_type = SOCK_DIAG_BY_FAMILY;
     header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     header->nlmsg_seq = sequence;
-    auto* body = static_cast<inet_diag_req_v2*>(
-        mnl_nlmsg_put_extra_header(header, sizeof(inet_diag_req_v2)));
-    body->sdiag_family = spec.family;
-    body->sdiag_protocol = ip_protocol(spec.protocol);
-    body->idiag_states = spec.states;
-    body->idiag_ext = 0;  // no extensions: SKV6ONLY and SOCKOPT come anyway
+    if (spec.family == AF_UNSPEC) {
+      // SOCK_DIAG_BY_FAMILY has no AF_UNSPEC handler; the older TCPDIAG_GETSOCK
+      // request picks the handler by protocol and walks every table once for
+      // both families (inet_diag_dump_icsk(): listeners, bound-only, then
+      // established), which also keeps the collector's ordering contract.
+      header->nlmsg_type = TCPDIAG_GETSOCK;
+      auto* body =
+          static_cast<inet_diag_req*>(mnl_nlmsg_put_extra_header(header, sizeof(inet_diag_req)));
+      body->idiag_family = AF_UNSPEC;
+      body->idiag_states = spec.states;
+    } else {
+      header->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      auto* body = static_cast<inet_diag_req_v2*>(
+          mnl_nlmsg_put_extra_header(header, sizeof(inet_diag_req_v2)));
+      body->sdiag_family = spec.family;
+      body->sdiag_protocol = ip_protocol(spec.protocol);
+      body->idiag_states = spec.states;
+      body->idiag_ext = 0;  // no extensions: SKV6ONLY and SOCKOPT come anyway
+    }
     if (record_) {
       record_(std::span<const uint8_t>(request, header->nlmsg_len));
     }
@@ -193,22 +214,24 @@ class SockDiagSocket {
 }  // namespace
 
 void dump_sock_diag(const SockDiagOptions& options, const SocketVisitor& visit) {
+  if (!options.tcp && !options.udp) {
+    return;
+  }
+  SockDiagSocket socket(options.record);
   std::vector<DumpSpec> dumps;
-  if (options.tcp) {
+  if (options.tcp && !socket.dump({AF_UNSPEC, Protocol::tcp, kAllStates}, visit)) {
+    // No one-walk request here: IPv6 holders first, then all of IPv4 (its
+    // walk emits listeners and bound-only sockets first), then the rest of
+    // IPv6: three walks, still in contract order.
     const uint32_t bound = kListenBit | kBoundInactiveBit;
-    dumps.push_back({AF_INET, Protocol::tcp, bound});
     dumps.push_back({AF_INET6, Protocol::tcp, bound});
-    dumps.push_back({AF_INET, Protocol::tcp, kAllStates & ~bound});
+    dumps.push_back({AF_INET, Protocol::tcp, kAllStates});
     dumps.push_back({AF_INET6, Protocol::tcp, kAllStates & ~bound});
   }
   if (options.udp) {
     dumps.push_back({AF_INET, Protocol::udp, kAllStates});
     dumps.push_back({AF_INET6, Protocol::udp, kAllStates});
   }
-  if (dumps.empty()) {
-    return;
-  }
-  SockDiagSocket socket(options.record);
   bool ipv6_supported = true;
   for (const DumpSpec& spec : dumps) {
     if (spec.family == AF_INET6 && !ipv6_supported) {
@@ -232,9 +255,13 @@ void replay_sock_diag(std::span<const uint8_t> recording, const SocketVisitor& v
     if (message->nlmsg_type == NLMSG_DONE || message->nlmsg_type == NLMSG_ERROR) {
       continue;
     }
-    if (message->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+    if (message->nlmsg_type != SOCK_DIAG_BY_FAMILY && message->nlmsg_type != TCPDIAG_GETSOCK) {
       throw InputError(
           fmt::format("sock_diag recording: message {} has type {}", index, message->nlmsg_type));
+    }
+    if ((message->nlmsg_flags & NLM_F_REQUEST) != 0 && message->nlmsg_type == TCPDIAG_GETSOCK) {
+      protocol = Protocol::tcp;  // the one-walk TCP request
+      continue;
     }
     if ((message->nlmsg_flags & NLM_F_REQUEST) != 0) {
       if (message->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(inet_diag_req_v2)) {
