@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/netns_all.h"
 #include "output/csv.h"
 #include "output/json.h"
 #include "output/table.h"
@@ -46,11 +47,21 @@ int run_log(const LogOptions& options) {
   auto next = std::chrono::steady_clock::now();
   int dropped = 0;
   for (int taken = 0; options.count == 0 || taken < options.count; ++taken) {
-    Analysis analysis = take_sample(sample, nullptr);
-    fmt::print("{}", render_record(analysis, options.format, taken == 0));
+    Analysis analysis;
+    NetnsSamples all;  // --netns all: every namespace in each sample
+    if (options.common.all_namespaces()) {
+      all = take_netns_samples(sample);
+    } else {
+      analysis = take_sample(sample, nullptr);
+    }
+    auto record = [&](bool header) {
+      return options.common.all_namespaces() ? render_netns_log_record(all, options.format, header)
+                                             : render_record(analysis, options.format, header);
+    };
+    fmt::print("{}", record(taken == 0));
     std::fflush(stdout);
     try {
-      log.append(render_record(analysis, options.format, log.empty()));
+      log.append(record(log.empty()));
     } catch (const RuntimeError& error) {
       // A full disk loses this sample, not the log or the loop.
       fmt::print(stderr, "ephport: {}\n", error.what());

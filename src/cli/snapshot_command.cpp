@@ -4,10 +4,12 @@
 
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/netns_all.h"
 #include "collect/import/capture_file.h"
 #include "output/csv.h"
 #include "output/json.h"
 #include "output/table.h"
+#include "util/error.h"
 
 namespace ephport {
 
@@ -44,6 +46,13 @@ CommandRunner add_snapshot_command(CLI::App& app) {
       return -1;
     }
     SampleOptions sample = options->common.to_sample_options();
+    if (options->common.all_namespaces()) {
+      if (!options->save.empty()) {
+        throw InputError("--save records one namespace; it cannot be used with --netns all");
+      }
+      fmt::print("{}", render_netns_snapshot(take_netns_samples(sample), options->format));
+      return 0;
+    }
     options->common.enter_namespace();
     std::unique_ptr<CaptureWriter> save;
     if (!options->save.empty()) {

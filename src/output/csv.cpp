@@ -45,4 +45,8 @@ std::string render_csv_rows(const Analysis& analysis) {
   return out;
 }
 
+std::string render_csv_line(const std::vector<std::string>& cells) {
+  return line(cells);
+}
+
 }  // namespace ephport

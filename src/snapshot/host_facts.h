@@ -16,12 +16,26 @@ struct PortRange {
   bool operator==(const PortRange&) const = default;
 };
 
+// One namespace of `--netns all`, and who lives in it (from its processes'
+// cgroups): what labels its rows.
+struct NetnsIdentity {
+  uint64_t inode = 0;     // nsfs inode, as in /proc/PID/ns/net -> "net:[INODE]"
+  std::string name;       // `ip netns` name, "" if none
+  std::string path;       // what it was opened by: /run/netns/NAME or /proc/PID/ns/net
+  uint32_t pid = 0;       // the lowest PID living in it, 0 if none
+  std::string runtime;    // the container's runtime: docker, containerd, cri-o, podman, lxc
+  std::string container;  // container id all its processes share, "" if none
+  std::string pod;        // Kubernetes pod UID all its processes share, "" if none
+  std::string unit;       // systemd .service all its processes share (a weaker identity)
+};
+
 struct HostFacts {
   std::string computer;  // hostname (uname nodename)
   std::chrono::system_clock::time_point time;
   std::string platform = "linux";
   std::string netns;   // "" = the caller's own; else the name or path given
   std::string source;  // "netlink", "procfs" or "file"
+  std::optional<NetnsIdentity> netns_identity;  // set by --netns all
 
   PortRange range{32768, 60999};      // net.ipv4.ip_local_port_range
   std::vector<PortRange> reserved;    // net.ipv4.ip_local_reserved_ports

@@ -1,0 +1,69 @@
+#include "cli/netns_all.h"
+
+#include <optional>
+
+#include "collect/linux/netns.h"
+#include "collect/linux/netns_enum.h"
+#include "collect/owners.h"
+#include "output/netns_output.h"
+
+namespace ephport {
+
+NetnsSamples take_netns_samples(const SampleOptions& options) {
+  const std::string& proc_root = options.collect.proc_root;
+  NetnsSamples samples;
+  const HostFacts host = read_host_facts(proc_root);
+  samples.computer = host.computer;
+  samples.time = host.time;
+
+  NetnsEnumeration found = enumerate_netns(proc_root);
+  samples.processes_unreadable = found.processes_unreadable;
+  SampleOptions each = options;
+  std::optional<OwnerTable> owners;
+  if (options.owners) {
+    owners = OwnerTable::scan(proc_root);
+    each.scanned_owners = &*owners;
+  }
+
+  NetnsHome home;
+  for (NetnsIdentity& identity : found.namespaces) {
+    const std::string label = identity.name.empty() ? identity.path : identity.name;
+    if (identity.inode != home.inode()) {
+      UniqueFd netns = open_netns_if_present(identity.path, identity.inode);
+      if (!netns.valid()) {
+        ++samples.vanished;
+        continue;
+      }
+      home.enter(netns.get(), label, identity.path);
+    }
+    each.netns = label;
+    Analysis analysis = take_sample(each, nullptr);
+    home.go_back();
+    analysis.host.netns_identity = std::move(identity);
+    samples.namespaces.push_back(std::move(analysis));
+  }
+  return samples;
+}
+
+std::string render_netns_snapshot(const NetnsSamples& samples, const std::string& format) {
+  if (format == "json") {
+    return render_netns_json(samples);
+  }
+  if (format == "csv") {
+    return render_netns_csv_header() + render_netns_csv_rows(samples);
+  }
+  return render_netns_snapshot_table(samples);
+}
+
+std::string render_netns_log_record(const NetnsSamples& samples, const std::string& format,
+                                    bool header) {
+  if (format == "jsonl") {
+    return render_netns_jsonl(samples);
+  }
+  if (format == "csv") {
+    return (header ? render_netns_csv_header() : std::string()) + render_netns_csv_rows(samples);
+  }
+  return render_netns_address_table(samples) + "\n";
+}
+
+}  // namespace ephport

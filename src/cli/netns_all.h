@@ -1,0 +1,30 @@
+#pragma once
+// `--netns all`: one sample in every network namespace of the host, each
+// read from inside it (its own range, sysctls and sockets). Wiring only.
+
+#include <string>
+
+#include "analyze/netns_samples.h"
+#include "cli/sample.h"
+
+namespace ephport {
+
+// The --netns value that selects every namespace. (A namespace named "all"
+// is still reachable by its path, /run/netns/all.)
+inline constexpr const char* kAllNamespaces = "all";
+
+// Lists the namespaces (collect/linux/netns_enum.h), enters each in turn,
+// takes a sample there and comes back to the caller's own. Process owners
+// are scanned once for all. A namespace gone before it could be entered is
+// counted, not an error; one that cannot be entered throws RuntimeError
+// (EPERM: needs CAP_SYS_ADMIN).
+NetnsSamples take_netns_samples(const SampleOptions& options);
+
+// snapshot --format table|csv|json
+std::string render_netns_snapshot(const NetnsSamples& samples, const std::string& format);
+// log --format table|csv|jsonl: one sample as whole lines; `header` puts
+// the CSV header first.
+std::string render_netns_log_record(const NetnsSamples& samples, const std::string& format,
+                                    bool header);
+
+}  // namespace ephport

@@ -1,0 +1,212 @@
+#include "output/netns_output.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <set>
+
+#include "output/csv.h"
+#include "output/json.h"
+#include "output/table.h"
+#include "util/time_format.h"
+
+namespace ephport {
+
+namespace {
+using json = nlohmann::ordered_json;
+
+constexpr size_t kShortContainerId = 12;  // docker ps
+constexpr size_t kShortPodUid = 8;
+
+// Where Netns goes: right after the seed's last column.
+size_t netns_column() {
+  const Cells& columns = address_columns();
+  auto pids = std::find(columns.begin(), columns.end(), "#OfPids");
+  return static_cast<size_t>(pids - columns.begin()) + 1;
+}
+
+bool is_numeric_netns_column(size_t column) {
+  const size_t netns = netns_column();
+  if (column == netns) {
+    return false;
+  }
+  return is_numeric_column(column < netns ? column : column - 1);
+}
+
+std::string name_or_inode(const NetnsIdentity& identity) {
+  return identity.name.empty() ? std::to_string(identity.inode) : identity.name;
+}
+
+// "Network namespace blue (inode 4026532301, pid 812, docker 3f4e5a6b7c8d):"
+std::string block_title(const NetnsIdentity& identity) {
+  std::vector<std::string> parts;
+  if (!identity.name.empty()) {
+    parts.push_back(fmt::format("inode {}", identity.inode));
+  }
+  if (identity.pid != 0) {
+    parts.push_back(fmt::format("pid {}", identity.pid));
+  }
+  if (!identity.container.empty()) {
+    parts.push_back(fmt::format("{} {}", identity.runtime.empty() ? "container" : identity.runtime,
+                                identity.container.substr(0, kShortContainerId)));
+  }
+  if (!identity.pod.empty()) {
+    parts.push_back("pod " + identity.pod);
+  }
+  if (!identity.unit.empty()) {
+    parts.push_back("unit " + identity.unit);
+  }
+  std::string title = "Network namespace " + name_or_inode(identity);
+  if (!parts.empty()) {
+    title += fmt::format(" ({})", fmt::join(parts, ", "));
+  }
+  return title + ":\n";
+}
+
+json text_or_null(const std::string& text) {
+  return text.empty() ? json(nullptr) : json(text);
+}
+
+// The snapshot object with "netns" after "time", where a reader looks first.
+json labelled_snapshot(const Analysis& analysis) {
+  json snapshot = snapshot_json(analysis);
+  json labelled = json::object();
+  for (auto& [key, value] : snapshot.items()) {
+    labelled[key] = value;
+    if (key == "time" && analysis.host.netns_identity) {
+      labelled["netns"] = netns_json(*analysis.host.netns_identity);
+    }
+  }
+  return labelled;
+}
+
+std::string wrapper_notes(const NetnsSamples& samples) {
+  std::string out;
+  if (samples.vanished != 0) {
+    out += fmt::format("note: {} namespace(s) vanished before they could be sampled\n",
+                       samples.vanished);
+  }
+  if (samples.processes_unreadable != 0) {
+    out += fmt::format(
+        "note: the network namespace of {} process(es) could not be read (ptrace access denied: "
+        "run as root); a namespace only they use is missing\n",
+        samples.processes_unreadable);
+  }
+  return out;
+}
+}  // namespace
+
+std::string netns_label(const NetnsIdentity& identity) {
+  std::string label = name_or_inode(identity);
+  if (!identity.container.empty()) {
+    label += "/" + identity.container.substr(0, kShortContainerId);
+  } else if (!identity.pod.empty()) {
+    label += "/pod:" + identity.pod.substr(0, kShortPodUid);
+  } else if (!identity.unit.empty()) {
+    label += "/" + identity.unit;
+  }
+  return label;
+}
+
+const Cells& netns_address_columns() {
+  static const Cells columns = [] {
+    Cells with_netns = address_columns();
+    with_netns.insert(with_netns.begin() + static_cast<std::ptrdiff_t>(netns_column()), "Netns");
+    return with_netns;
+  }();
+  return columns;
+}
+
+std::vector<Cells> netns_address_rows(const NetnsSamples& samples, bool mark_estimates) {
+  const auto at = static_cast<std::ptrdiff_t>(netns_column());
+  std::vector<Cells> rows;
+  for (const Analysis& analysis : samples.namespaces) {
+    const std::string label =
+        analysis.host.netns_identity ? netns_label(*analysis.host.netns_identity) : "-";
+    for (Cells& row : address_rows(analysis, mark_estimates)) {
+      row.insert(row.begin() + at, label);
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+std::string render_netns_address_table(const NetnsSamples& samples) {
+  return render_table(netns_address_columns(), netns_address_rows(samples, true),
+                      is_numeric_netns_column);
+}
+
+std::string render_netns_snapshot_table(const NetnsSamples& samples) {
+  std::string out = render_netns_address_table(samples);
+  // The notes are mostly the same for every namespace (one owner scan):
+  // each is said once.
+  std::vector<std::string> notes;
+  std::set<std::string> said;
+  for (const Analysis& analysis : samples.namespaces) {
+    out += '\n';
+    if (analysis.host.netns_identity) {
+      out += block_title(*analysis.host.netns_identity);
+    }
+    out += render_summary_block(analysis);
+    std::string text = render_notes(analysis);
+    for (size_t start = 0, end = 0; start < text.size(); start = end + 1) {
+      end = std::min(text.find('\n', start), text.size());
+      std::string line = text.substr(start, end - start);
+      if (said.insert(line).second) {
+        notes.push_back(std::move(line));
+      }
+    }
+  }
+  out += '\n';
+  for (const std::string& note : notes) {
+    out += note + "\n";
+  }
+  return out + wrapper_notes(samples);
+}
+
+std::string render_netns_csv_header() {
+  return render_csv_line(netns_address_columns());
+}
+
+std::string render_netns_csv_rows(const NetnsSamples& samples) {
+  std::string out;
+  for (const Cells& row : netns_address_rows(samples, false)) {
+    out += render_csv_line(row);
+  }
+  return out;
+}
+
+json netns_json(const NetnsIdentity& identity) {
+  return {{"inode", identity.inode},
+          {"name", text_or_null(identity.name)},
+          {"path", identity.path},
+          {"pid", identity.pid == 0 ? json(nullptr) : json(identity.pid)},
+          {"runtime", text_or_null(identity.runtime)},
+          {"container", text_or_null(identity.container)},
+          {"pod", text_or_null(identity.pod)},
+          {"unit", text_or_null(identity.unit)}};
+}
+
+json netns_snapshots_json(const NetnsSamples& samples) {
+  json namespaces = json::array();
+  for (const Analysis& analysis : samples.namespaces) {
+    namespaces.push_back(labelled_snapshot(analysis));
+  }
+  return {{"schema", kSnapshotsSchema},
+          {"computer", samples.computer},
+          {"time", format_rfc3339_utc(samples.time, true)},
+          {"namespaces", std::move(namespaces)},
+          {"namespaces_vanished", samples.vanished},
+          {"processes_unreadable", samples.processes_unreadable}};
+}
+
+std::string render_netns_json(const NetnsSamples& samples) {
+  return netns_snapshots_json(samples).dump(2) + "\n";
+}
+
+std::string render_netns_jsonl(const NetnsSamples& samples) {
+  return netns_snapshots_json(samples).dump() + "\n";
+}
+
+}  // namespace ephport

@@ -1,0 +1,40 @@
+#pragma once
+// `--netns all` output: every sink of one namespace, for several.
+//
+// Table and CSV: the address rows of every namespace in one grid, with a
+// `Netns` column right after the seed's columns; the snapshot table then
+// prints one summary block per namespace. JSON: an ephport.snapshots/1
+// wrapper holding one ephport.snapshot/1 object per namespace, each with a
+// "netns" object (docs/output.md).
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analyze/netns_samples.h"
+#include "output/address_rows.h"
+
+namespace ephport {
+
+inline constexpr const char* kSnapshotsSchema = "ephport.snapshots/1";
+
+// The Netns cell: the `ip netns` name or the inode, then "/" and the
+// container's short id ("/pod:" and 8 digits of the pod UID, or the systemd
+// unit, when that is all there is): "blue", "4026532301/3f4e5a6b7c8d".
+std::string netns_label(const NetnsIdentity& identity);
+
+// address_columns() with "Netns" after the seed's columns.
+const Cells& netns_address_columns();
+std::vector<Cells> netns_address_rows(const NetnsSamples& samples, bool mark_estimates);
+
+std::string render_netns_address_table(const NetnsSamples& samples);  // log --format table
+std::string render_netns_snapshot_table(const NetnsSamples& samples);
+std::string render_netns_csv_header();
+std::string render_netns_csv_rows(const NetnsSamples& samples);
+
+// {"inode", "name", "path", "pid", "runtime", "container", "pod", "unit"}; null when unknown.
+nlohmann::ordered_json netns_json(const NetnsIdentity& identity);
+nlohmann::ordered_json netns_snapshots_json(const NetnsSamples& samples);
+std::string render_netns_json(const NetnsSamples& samples);   // pretty, for snapshot
+std::string render_netns_jsonl(const NetnsSamples& samples);  // one line, for log
+
+}  // namespace ephport
