@@ -2,8 +2,8 @@
 // Socket inode -> owning process(es), read from /proc/<pid>/fd links.
 
 #include <cstdint>
+#include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace ephport {
@@ -16,8 +16,9 @@ class OwnerTable {
   static OwnerTable scan(const std::string& proc_root);
 
   void add(uint64_t inode, uint32_t pid);
-  // PIDs holding the socket (usually one; several after fork). Empty if unknown.
-  const std::vector<uint32_t>& pids_of(uint64_t inode) const;
+  // PIDs holding the socket (usually one; several after fork). Empty if
+  // unknown. Valid until the next add().
+  std::span<const uint32_t> pids_of(uint64_t inode) const;
 
   // For tables rebuilt from a saved capture.
   void set_process_counts(size_t scanned, size_t unreadable) {
@@ -28,10 +29,22 @@ class OwnerTable {
   size_t processes_scanned() const { return processes_scanned_; }
   size_t processes_unreadable() const { return processes_unreadable_; }
   bool complete() const { return processes_unreadable_ == 0; }
-  size_t size() const { return pids_by_inode_.size(); }
+  size_t size() const { return used_; }
 
  private:
-  std::unordered_map<uint64_t, std::vector<uint32_t>> pids_by_inode_;
+  // Open addressing with linear probing: one lookup per socket at 100k+
+  // sockets is the hot path, and node-based maps miss the cache each time.
+  struct Slot {
+    uint64_t inode = 0;   // 0: empty (no socket has inode 0)
+    uint32_t pid = 0;     // the first owner
+    uint32_t shared = 0;  // 1-based index into shared_ when several own it
+  };
+  const Slot* find(uint64_t inode) const;
+  void grow();
+
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+  std::vector<std::vector<uint32_t>> shared_;  // every owner, first one included
   size_t processes_scanned_ = 0;
   size_t processes_unreadable_ = 0;
 };

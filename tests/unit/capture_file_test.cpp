@@ -464,7 +464,11 @@ TEST(CaptureExtrasTest, PidsAndProcessCountsRoundTrip) {
   std::vector<std::vector<uint32_t>> seen;
   read_capture(
       path, [&](const HostFacts&) { resolved_before_first_socket = read.resolved; },
-      [&](const SocketRecord& record) { seen.push_back(read.table.pids_of(record.inode)); }, &read);
+      [&](const SocketRecord& record) {
+        std::span<const uint32_t> pids = read.table.pids_of(record.inode);
+        seen.emplace_back(pids.begin(), pids.end());
+      },
+      &read);
   EXPECT_TRUE(resolved_before_first_socket);
   EXPECT_EQ(read.table.processes_scanned(), 42u);
   EXPECT_EQ(read.table.processes_unreadable(), 1u);

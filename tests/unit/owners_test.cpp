@@ -21,7 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::vector<uint32_t> sorted_pids(const OwnerTable& table, uint64_t inode) {
-  std::vector<uint32_t> pids = table.pids_of(inode);
+  std::span<const uint32_t> found = table.pids_of(inode);
+  std::vector<uint32_t> pids(found.begin(), found.end());
   std::sort(pids.begin(), pids.end());
   return pids;
 }
@@ -59,7 +60,8 @@ TEST(Owners, AddKeepsEachPidOnce) {
   table.add(7, 100);
   table.add(7, 100);
   table.add(7, 200);
-  EXPECT_EQ(table.pids_of(7), (std::vector<uint32_t>{100, 200}));
+  std::span<const uint32_t> shared = table.pids_of(7);
+  EXPECT_EQ(std::vector<uint32_t>(shared.begin(), shared.end()), (std::vector<uint32_t>{100, 200}));
   EXPECT_EQ(table.size(), 1u);
 }
 
