@@ -3,150 +3,39 @@
 // population, held by a forked child living in it; ephport runs from the
 // test's namespace, which has a different range and population.
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "lab_support.h"
+#include "netns_holder.h"
 
 namespace ephport::lab {
 namespace {
 
-// `ip netns add NAME`, deleted on destruction whatever happened.
-class NamedNetns {
- public:
-  explicit NamedNetns(std::string name) : name_(std::move(name)) {
-    if (std::system(("ip netns add " + name_).c_str()) != 0) {
-      throw std::runtime_error("ip netns add " + name_ + " failed");
-    }
+// The named namespace's population: range 41000-41029, a listener on
+// 127.0.0.1:9090, 7 connections to it, 2 TIME_WAIT, 1 bound-only socket.
+// Ready line: the number of ports used. Commands: 'c' counts connect()s to
+// 127.0.0.1:9090, 'b' counts bind(127.0.0.1:0).
+std::string build_population(Lab& lab) {
+  lab.set_range(41000, 41029);
+  lab.set_tw_reuse(0);
+  lab.listen("127.0.0.1", 9090);
+  const auto clients = lab.connect("127.0.0.1", "127.0.0.1", 9090, 7);
+  const auto tw = lab.time_wait("127.0.0.1", "127.0.0.1", 9090, 2);
+  const uint16_t bound = lab.bound_only(Proto::tcp, "127.0.0.1");
+  const std::vector<uint16_t> bound_list = {bound};
+  return std::to_string(distinct_ports(clients, tw, bound_list));
+}
+
+int count_until_refused(Lab& lab, char command) {
+  int count = 0;
+  if (command == 'c') {
+    count = lab.count_connects_until_refused("127.0.0.1", "127.0.0.1", 9090);
+  } else if (command == 'b') {
+    count = lab.count_binds_until_refused(Proto::tcp, "127.0.0.1");
   }
-  ~NamedNetns() { std::system(("ip netns delete " + name_ + " 2>/dev/null").c_str()); }
-  NamedNetns(const NamedNetns&) = delete;
-  NamedNetns& operator=(const NamedNetns&) = delete;
-  const std::string& name() const { return name_; }
-  std::string path() const { return "/run/netns/" + name_; }
-
- private:
-  std::string name_;
-};
-
-// A child process inside the named namespace that builds the population and
-// holds it. It answers one-letter commands on a pipe: 'c' counts connect()s
-// to 127.0.0.1:9090, 'b' counts bind(127.0.0.1:0); EOF ends it.
-class Holder {
- public:
-  explicit Holder(const std::string& netns_path) {
-    int to_child[2];
-    int from_child[2];
-    if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) {
-      throw std::runtime_error("pipe2 failed");
-    }
-    pid_ = ::fork();
-    if (pid_ < 0) {
-      throw std::runtime_error("fork failed");
-    }
-    if (pid_ == 0) {
-      ::close(to_child[1]);
-      ::close(from_child[0]);
-      ::_exit(child_main(netns_path, to_child[0], from_child[1]));
-    }
-    ::close(to_child[0]);
-    ::close(from_child[1]);
-    commands_ = UniqueFd(to_child[1]);
-    answers_ = UniqueFd(from_child[0]);
-  }
-
-  ~Holder() {
-    commands_.reset();  // EOF: the child closes its sockets and exits
-    for (int i = 0; i < 50; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        return;
-      }
-      ::usleep(100000);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  Holder(const Holder&) = delete;
-  Holder& operator=(const Holder&) = delete;
-
-  // The child's reply line ("ok <ports used>" after set-up, a count after a command).
-  std::string read_line() {
-    std::string line;
-    for (int i = 0; i < 4096; ++i) {
-      pollfd entry{answers_.get(), POLLIN, 0};
-      if (::poll(&entry, 1, 10000) <= 0) {
-        throw std::runtime_error("the namespace holder did not answer");
-      }
-      char c = 0;
-      if (::read(answers_.get(), &c, 1) != 1) {
-        throw std::runtime_error("the namespace holder died: " + line);
-      }
-      if (c == '\n') {
-        return line;
-      }
-      line += c;
-    }
-    throw std::runtime_error("the namespace holder's line is too long");
-  }
-
-  int ask(char command) {
-    if (::write(commands_.get(), &command, 1) != 1) {
-      throw std::runtime_error("cannot talk to the namespace holder");
-    }
-    return std::stoi(read_line());
-  }
-
- private:
-  static void say(int fd, const std::string& text) {
-    const std::string line = text + "\n";
-    (void)!::write(fd, line.data(), line.size());
-  }
-
-  static int child_main(const std::string& netns_path, int commands, int answers) {
-    try {
-      UniqueFd netns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!netns.valid() || ::setns(netns.get(), CLONE_NEWNET) != 0) {
-        say(answers, "setns " + netns_path + " failed");
-        return 1;
-      }
-      bring_loopback_up();
-      Lab lab(false);
-      lab.set_range(41000, 41029);
-      lab.set_tw_reuse(0);
-      lab.listen("127.0.0.1", 9090);
-      const auto clients = lab.connect("127.0.0.1", "127.0.0.1", 9090, 7);
-      const auto tw = lab.time_wait("127.0.0.1", "127.0.0.1", 9090, 2);
-      const uint16_t bound = lab.bound_only(Proto::tcp, "127.0.0.1");
-      const std::vector<uint16_t> bound_list = {bound};
-      say(answers, "ok " + std::to_string(distinct_ports(clients, tw, bound_list)));
-      char command = 0;
-      while (::read(commands, &command, 1) == 1) {
-        int count = 0;
-        if (command == 'c') {
-          count = lab.count_connects_until_refused("127.0.0.1", "127.0.0.1", 9090);
-        } else if (command == 'b') {
-          count = lab.count_binds_until_refused(Proto::tcp, "127.0.0.1");
-        }
-        lab.release_probes();
-        say(answers, std::to_string(count));
-      }
-      return 0;
-    } catch (const std::exception& error) {
-      say(answers, std::string("error: ") + error.what());
-      return 1;
-    }
-  }
-
-  pid_t pid_ = -1;
-  UniqueFd commands_;
-  UniqueFd answers_;
-};
+  lab.release_probes();
+  return count;
+}
 
 class NetnsOptionTest : public LabTest {};
 
@@ -157,10 +46,8 @@ TEST_F(NetnsOptionTest, ReadsTheNamedNamespace) {
   lab().connect("127.0.0.1", "127.0.0.1", 8080, 4);
 
   NamedNetns netns("ephport-test-" + std::to_string(::getpid()));
-  Holder holder(netns.path());
-  const std::string ready = holder.read_line();
-  ASSERT_EQ(ready.rfind("ok ", 0), 0u) << ready;
-  const int used = std::stoi(ready.substr(3));
+  NetnsHolder holder(netns.path(), build_population, count_until_refused);
+  const int used = std::stoi(holder.wait_ready());
 
   for (const std::string& selector : {netns.name(), netns.path()}) {
     SCOPED_TRACE("--netns " + selector);
