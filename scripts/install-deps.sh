@@ -8,6 +8,7 @@ packages="
   libcli11-dev libfmt-dev nlohmann-json3-dev libmnl-dev
   libgtest-dev libgmock-dev
   iproute2 procps
+  clang bpftool libbpf-dev
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -433,13 +433,15 @@ Lab::Listener& Lab::listener_for(const std::string& dest, uint16_t port) {
 }
 
 int Lab::try_connect(const std::string& source, const std::string& dest, uint16_t port,
-                     std::vector<UniqueFd>& clients, std::vector<UniqueFd>& servers) {
+                     std::vector<UniqueFd>& clients, std::vector<UniqueFd>& servers,
+                     SourceBind bind) {
   Listener& listener = listener_for(dest, port);
   const SockAddr where = make_sockaddr(dest, port);
   UniqueFd fd = make_socket(where.family, Proto::tcp);
   if (!source.empty()) {
     const int on = 1;
-    if (::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) != 0) {
+    if (bind == SourceBind::no_port &&
+        ::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) != 0) {
       fail_errno("IP_BIND_ADDRESS_NO_PORT");
     }
     const SockAddr from = make_sockaddr(source, 0);
@@ -460,10 +462,11 @@ int Lab::try_connect(const std::string& source, const std::string& dest, uint16_
   return 0;
 }
 
-Lab::Pair Lab::connect_one(const std::string& source, const std::string& dest, uint16_t port) {
+Lab::Pair Lab::connect_one(const std::string& source, const std::string& dest, uint16_t port,
+                           SourceBind bind) {
   std::vector<UniqueFd> client;
   std::vector<UniqueFd> server;
-  const int error = try_connect(source, dest, port, client, server);
+  const int error = try_connect(source, dest, port, client, server, bind);
   if (error != 0) {
     errno = error;
     fail_errno("connect from '" + source + "' to " + dest + ":" + std::to_string(port));
@@ -472,10 +475,10 @@ Lab::Pair Lab::connect_one(const std::string& source, const std::string& dest, u
 }
 
 std::vector<uint16_t> Lab::connect(const std::string& source, const std::string& dest,
-                                   uint16_t port, int n) {
+                                   uint16_t port, int n, SourceBind bind) {
   std::vector<uint16_t> ports;
   for (int i = 0; i < n; ++i) {
-    Pair pair = connect_one(source, dest, port);
+    Pair pair = connect_one(source, dest, port, bind);
     ports.push_back(local_port(pair.client.get()));
     held_.push_back(std::move(pair.client));
     held_.push_back(std::move(pair.server));
@@ -484,10 +487,10 @@ std::vector<uint16_t> Lab::connect(const std::string& source, const std::string&
 }
 
 std::vector<uint16_t> Lab::time_wait(const std::string& source, const std::string& dest,
-                                     uint16_t port, int n) {
+                                     uint16_t port, int n, SourceBind bind) {
   std::vector<uint16_t> ports;
   for (int i = 0; i < n; ++i) {
-    Pair pair = connect_one(source, dest, port);
+    Pair pair = connect_one(source, dest, port, bind);
     ports.push_back(local_port(pair.client.get()));
     // Client closes first: FIN_WAIT2, then the server's FIN puts it in
     // TIME_WAIT. Waiting for each FIN makes the state certain, not timed.

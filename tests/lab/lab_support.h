@@ -115,6 +115,11 @@ void close_abort(UniqueFd& fd);
 // Local port of a socket (getsockname).
 uint16_t local_port(int fd);
 
+// How connect() and time_wait() bind a non-empty `source`: without taking a
+// port (IP_BIND_ADDRESS_NO_PORT; connect() picks it, in connect() state), or
+// bind(source, 0) first (bind-before-connect; the port is bind()-owned).
+enum class SourceBind { no_port, take_port };
+
 // A lab: a private network namespace plus every socket a scenario opened.
 // Sockets live until release_probes() (probes only) or destruction.
 // With own_netns false it works in the caller's current namespace.
@@ -136,14 +141,14 @@ class Lab {
   void listen(const std::string& address, uint16_t port);
 
   // n connections from `source` ("" = let routing choose; otherwise bound
-  // with IP_BIND_ADDRESS_NO_PORT so bind() takes no port) to a listener of
-  // this lab at dest:port, each accepted. Returns the clients' local ports.
+  // as `bind` says) to a listener of this lab at dest:port, each accepted.
+  // Returns the clients' local ports.
   std::vector<uint16_t> connect(const std::string& source, const std::string& dest, uint16_t port,
-                                int n);
+                                int n, SourceBind bind = SourceBind::no_port);
   // n connections as above, then closed by the client first (active close),
   // then by the server: n TIME_WAIT sockets on the client side.
   std::vector<uint16_t> time_wait(const std::string& source, const std::string& dest, uint16_t port,
-                                  int n);
+                                  int n, SourceBind bind = SourceBind::no_port);
   // n connections closed by the server only: the clients stay in CLOSE_WAIT.
   std::vector<uint16_t> close_wait(const std::string& source, const std::string& dest,
                                    uint16_t port, int n);
@@ -181,10 +186,12 @@ class Lab {
   };
   Listener& listener_for(const std::string& dest, uint16_t port);
   // One connection, accepted; throws if connect() fails.
-  Pair connect_one(const std::string& source, const std::string& dest, uint16_t port);
+  Pair connect_one(const std::string& source, const std::string& dest, uint16_t port,
+                   SourceBind bind = SourceBind::no_port);
   // One connect() attempt; returns errno (0 = connected and accepted).
   int try_connect(const std::string& source, const std::string& dest, uint16_t port,
-                  std::vector<UniqueFd>& clients, std::vector<UniqueFd>& servers);
+                  std::vector<UniqueFd>& clients, std::vector<UniqueFd>& servers,
+                  SourceBind bind = SourceBind::no_port);
 
   std::optional<NetnsGuard> netns_;
   std::map<std::pair<std::string, uint16_t>, Listener> listeners_;
