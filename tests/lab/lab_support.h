@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -120,6 +121,27 @@ uint16_t local_port(int fd);
 // bind(source, 0) first (bind-before-connect; the port is bind()-owned).
 enum class SourceBind { no_port, take_port };
 
+// Everything a lab client may do before connect(). A SourceBind converts to
+// it, so `connect(..., SourceBind::take_port)` reads as before.
+struct ClientOptions {
+  ClientOptions() = default;
+  ClientOptions(SourceBind how) : bind(how) {}  // NOLINT(google-explicit-constructor)
+
+  SourceBind bind = SourceBind::no_port;
+  // bind(source, source_port) before connect(): an explicitly chosen port,
+  // bind()-owned like take_port. Needs a non-empty source.
+  uint16_t source_port = 0;
+  // SO_BINDTODEVICE before anything else ("" = none).
+  std::string device;
+  // Per-socket IP_LOCAL_PORT_RANGE (rule 6); {0, 0} = none.
+  uint16_t range_first = 0;
+  uint16_t range_last = 0;
+  // Non-blocking connect() to a destination that never answers (see
+  // Lab::add_blackhole()): the call is accepted or refused at once, the
+  // socket stays in SYN_SENT holding its 4-tuple, nothing is accepted.
+  bool syn_only = false;
+};
+
 // A lab: a private network namespace plus every socket a scenario opened.
 // Sockets live until release_probes() (probes only) or destruction.
 // With own_netns false it works in the caller's current namespace.
@@ -139,16 +161,26 @@ class Lab {
 
   // TCP listener on address:port (SO_REUSEADDR off, backlog 4096).
   void listen(const std::string& address, uint16_t port);
+  // The same on an IPv6 address with IPV6_V6ONLY set.
+  void listen_v6only(const std::string& address, uint16_t port);
+  // Closes the listener; the connections it accepted stay open (rule 9).
+  void close_listener(const std::string& address, uint16_t port);
+
+  // A veth pair `device` / `device`p, both up, with local_cidr ("10.9.0.1/24")
+  // on `device` and a permanent neighbour entry for `remote` on it: SYNs to
+  // remote leave through `device` and are never answered (syn_only clients).
+  void add_blackhole(const std::string& device, const std::string& local_cidr,
+                     const std::string& remote);
 
   // n connections from `source` ("" = let routing choose; otherwise bound
   // as `bind` says) to a listener of this lab at dest:port, each accepted.
   // Returns the clients' local ports.
   std::vector<uint16_t> connect(const std::string& source, const std::string& dest, uint16_t port,
-                                int n, SourceBind bind = SourceBind::no_port);
+                                int n, const ClientOptions& options = {});
   // n connections as above, then closed by the client first (active close),
   // then by the server: n TIME_WAIT sockets on the client side.
   std::vector<uint16_t> time_wait(const std::string& source, const std::string& dest, uint16_t port,
-                                  int n, SourceBind bind = SourceBind::no_port);
+                                  int n, const ClientOptions& options = {});
   // n connections closed by the server only: the clients stay in CLOSE_WAIT.
   std::vector<uint16_t> close_wait(const std::string& source, const std::string& dest,
                                    uint16_t port, int n);
@@ -157,8 +189,13 @@ class Lab {
   // FIN_WAIT2 into a timewait socket that connect() never recycles).
   std::vector<uint16_t> orphan_fin_wait(const std::string& source, const std::string& dest,
                                         uint16_t port, int n);
-  // A bound-only socket (neither listening nor connected); port 0 = bind(0).
-  uint16_t bound_only(Proto proto, const std::string& address, uint16_t port = 0);
+  // Aborts (RST, no TIME_WAIT) the held TCP connections to a listener on
+  // `port` whose client has one of these local ports, client and child.
+  void abort_connections(uint16_t port, const std::vector<uint16_t>& client_ports);
+  // A bound-only socket (neither listening nor connected); port 0 = bind(0);
+  // `device` as in ClientOptions.
+  uint16_t bound_only(Proto proto, const std::string& address, uint16_t port = 0,
+                      const std::string& device = "");
   // A UDP socket connected to dest:port (port chosen by autobind).
   uint16_t udp_connect(const std::string& dest, uint16_t port);
 
@@ -167,9 +204,10 @@ class Lab {
   // as does reaching range_size() + 5 without a refusal.
   // connect() from `source` as in connect(): stops at EADDRNOTAVAIL.
   int count_connects_until_refused(const std::string& source, const std::string& dest,
-                                   uint16_t port);
-  // bind(address:0): stops at EADDRINUSE.
-  int count_binds_until_refused(Proto proto, const std::string& address);
+                                   uint16_t port, const ClientOptions& options = {});
+  // bind(address:0): stops at EADDRINUSE; `device` as in ClientOptions.
+  int count_binds_until_refused(Proto proto, const std::string& address,
+                                const std::string& device = "");
   // UDP connect() on an unbound socket (wildcard autobind): stops at EAGAIN.
   int count_udp_autobinds_until_refused(const std::string& dest, uint16_t port);
   // Closes the probe sockets (with RST: no TIME_WAIT) and their accepted peers.
@@ -184,14 +222,17 @@ class Lab {
     UniqueFd client;
     UniqueFd server;  // the accepted child
   };
+  void listen_with(const std::string& address, uint16_t port, bool v6only);
   Listener& listener_for(const std::string& dest, uint16_t port);
-  // One connection, accepted; throws if connect() fails.
+  // One connection, accepted (syn_only: left in SYN_SENT, `server` empty);
+  // throws if connect() fails.
   Pair connect_one(const std::string& source, const std::string& dest, uint16_t port,
-                   SourceBind bind = SourceBind::no_port);
-  // One connect() attempt; returns errno (0 = connected and accepted).
+                   const ClientOptions& options);
+  // One connect() attempt; returns errno (0 = connected and accepted, or for
+  // syn_only, accepted by connect()).
   int try_connect(const std::string& source, const std::string& dest, uint16_t port,
                   std::vector<UniqueFd>& clients, std::vector<UniqueFd>& servers,
-                  SourceBind bind = SourceBind::no_port);
+                  const ClientOptions& options);
 
   std::optional<NetnsGuard> netns_;
   std::map<std::pair<std::string, uint16_t>, Listener> listeners_;
@@ -201,21 +242,67 @@ class Lab {
 };
 
 // --- Prediction against the kernel --------------------------------------------
-// Each expects ephport's figure (from `snapshot`) to equal `expected` and the
-// number of calls the kernel accepts right now, then releases the probes.
-// `local` is the connecting side's address: the JSON local_address, and the
-// probe's source (bound with IP_BIND_ADDRESS_NO_PORT).
+// Every scenario asks ephport twice, before any probe: `--bind-state bpf` (the
+// kernel's own bind-bucket state, JSON "bind_state":"exact") and
+// `--bind-state estimate` (sock_diag, LISTEN/bound-only ports and the parity
+// heuristic, "estimated"). The BPF figures must equal the kernel's count; so
+// must the estimate's, except where linux-port-rules.md says sock_diag is
+// blind: there the scenario states the estimate's documented error.
+
+struct Predictions {
+  Json bpf;
+  Json estimate;
+};
+
+// Runs `ephport snapshot --format json --top 1000 --bind-state <mode> <extra>`
+// for both modes; expects "bind_state" to be "exact" and "estimated".
+Predictions predict(const std::vector<std::string>& extra = {});
+
+// Runs `check` on the bpf then the estimate snapshot, each under a
+// SCOPED_TRACE naming the mode: for figures both modes must share.
+void for_each_bind_state_mode(const Predictions& predicted,
+                              const std::function<void(const Json& snapshot)>& check);
+
+// The estimate's documented error: estimate = kernel + error (0 = exact).
+// `why` names the blindness (rule and cause) for the failure message.
+struct Blind {
+  int error = 0;
+  std::string why;
+};
+
+// Each expects the kernel's count now to equal `expected` (the scenario's
+// design), the BPF figure to equal the kernel's count, and the estimate to
+// equal it plus `estimate.error`; then releases the probes. `local` is the
+// connecting side's address: the JSON local_address, and the probe's source
+// (bound with IP_BIND_ADDRESS_NO_PORT; `probe` may add syn_only for a
+// destination that never answers). Each prints one "[lab]" line with
+// the figures (kernel, bpf, estimate).
 
 // connect_free of the destination row (local, dest, port).
-void check_connect_free(Lab& lab, const Json& snapshot, const std::string& local,
-                        const std::string& dest, uint16_t port, int expected);
+void check_connect_free(Lab& lab, const Predictions& predicted, const std::string& local,
+                        const std::string& dest, uint16_t port, int expected,
+                        const Blind& estimate = {}, const ClientOptions& probe = {});
 // connect_free_new_destination of the address row `local`, probed with
 // connect()s to dest:port, a destination `local` has no socket to.
-void check_new_destination(Lab& lab, const Json& snapshot, const std::string& local,
-                           const std::string& dest, uint16_t port, int expected);
+void check_new_destination(Lab& lab, const Predictions& predicted, const std::string& local,
+                           const std::string& dest, uint16_t port, int expected,
+                           const Blind& estimate = {}, const ClientOptions& probe = {});
 // bind_free of the address row `address` against bind(address:0).
-void check_bind_free(Lab& lab, const Json& snapshot, Proto proto, const std::string& address,
-                     int expected);
+void check_bind_free(Lab& lab, const Predictions& predicted, Proto proto,
+                     const std::string& address, int expected, const Blind& estimate = {});
+
+// Unbound UDP connect()s to dest:port (autobind: a wildcard bind(0)) until
+// EAGAIN, against bind_free of the wildcard row of dest's family.
+void check_udp_autobinds(Lab& lab, const Predictions& predicted, const std::string& dest,
+                         uint16_t port, int expected, const Blind& estimate = {});
+
+// Prints "[lab] <running test> | <text>": figures for docs/model.md.
+void lab_note(const std::string& text);
+
+// The seed script's figure for `address`: TCP sockets (LISTEN excluded) on
+// that address whose local port is in [first, last], as `ss -tan` lists them,
+// over the range size, in percent. Prints it on a "[lab]" line.
+double naive_percent(const std::string& address, uint16_t first, uint16_t last);
 
 // Base fixture: fails (never skips) without root, then gives every test a
 // fresh Lab.
