@@ -1,6 +1,7 @@
 #include "analyze/aggregator.h"
 
 #include <algorithm>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -16,9 +17,12 @@ using PidSet = std::unordered_set<uint32_t>;
 
 // What the sockets of one address group hold.
 struct Footprint {
-  PortSet ports;      // every local port, any state
+  PortSet ports;      // every local port, any state, but those only in `expiring`
   PortSet listening;  // LISTEN ports
   PidSet pids;
+  // Ports of timewait sockets expiring within the expiry window; allocated
+  // with the first one (log mode only).
+  std::unique_ptr<PortSet> expiring;
 };
 
 struct AddressGroup {
@@ -46,6 +50,7 @@ struct DestinationCount {
   uint32_t in_use = 0;
   uint32_t time_wait = 0;
   uint32_t blocking = 0;           // sockets blocking their 4-tuple on a port not in B
+  uint32_t expiring = 0;           // of which timewait sockets expiring within the window
   uint32_t first_parity_used = 0;  // connections on ports of lo's parity (heuristic)
 };
 
@@ -55,6 +60,7 @@ struct ParityCandidate {
   uint16_t port = 0;
   bool blocking = false;
   DestinationCount* group = nullptr;  // node-based map: stable address
+  bool expiring = false;
 };
 
 struct ListenerKey {
@@ -90,17 +96,18 @@ class Aggregator::ProtocolPass {
     if (owners != nullptr && socket.inode != 0) {
       pids = &owners->pids_of(socket.inode);
     }
+    bool expiring = timewait_expires_within(socket, expiry_window_ms_);
     if (socket.local.is_wildcard()) {
       ++(socket.local.is_v4() ? any_v4_states_ : any_v6_states_)[static_cast<size_t>(socket.state)];
     } else {
       AddressGroup& group = exact_[socket.local];
       ++group.states[static_cast<size_t>(socket.state)];
-      record(group.footprint, socket, pids);
+      record(group.footprint, socket, pids, expiring);
     }
     OverlapMask mask = overlap_groups_of(socket, host_);
     for (size_t i = 0; i < kOverlapGroupCount; ++i) {
       if (mask[i]) {
-        record(wildcard_groups_[i], socket, pids);
+        record(wildcard_groups_[i], socket, pids, expiring);
       }
     }
     if (protocol_ != Protocol::tcp) {
@@ -126,16 +133,19 @@ class Aggregator::ProtocolPass {
       bool blocking = blocks_own_four_tuple(socket, host_) && !in_bind_state;
       if (blocking) {
         ++count.blocking;
+        count.expiring += expiring ? 1 : 0;
       }
       if (!exact_bind_state_) {
         if (is_first_parity(socket.local_port)) {
           ++count.first_parity_used;
         } else if (!in_bind_state && !socket.bind_address_no_port) {
-          parity_candidates_.push_back({socket.local_port, blocking, &count});
+          parity_candidates_.push_back({socket.local_port, blocking, &count, expiring});
         }
       }
     }
   }
+
+  void set_expiry_window_ms(uint32_t window_ms) { expiry_window_ms_ = window_ms; }
 
   // Rule 2 with BPF: every port whose bind bucket is in bind() state.
   void use_exact_bind_state(const PortSet& bind_owned) {
@@ -184,6 +194,7 @@ class Aggregator::ProtocolPass {
       row.remote_port = key.remote_port;
       row.in_use = count.in_use;
       row.time_wait = count.time_wait;
+      row.time_wait_expiring = count.expiring;
       row.connect_free =
           count.blocking >= free_new_destination ? 0 : free_new_destination - count.blocking;
       row.usage_percent = percent(result.capacity - row.connect_free, result.capacity);
@@ -228,8 +239,15 @@ class Aggregator::ProtocolPass {
 
  private:
   static void record(Footprint& footprint, const SocketRecord& socket,
-                     const std::vector<uint32_t>* pids) {
-    footprint.ports.insert(socket.local_port);
+                     const std::vector<uint32_t>* pids, bool expiring) {
+    if (expiring) {
+      if (!footprint.expiring) {
+        footprint.expiring = std::make_unique<PortSet>();
+      }
+      footprint.expiring->insert(socket.local_port);
+    } else {
+      footprint.ports.insert(socket.local_port);
+    }
     if (socket.state == SockState::listen) {
       footprint.listening.insert(socket.local_port);
     }
@@ -262,6 +280,7 @@ class Aggregator::ProtocolPass {
       bind_owned_.insert(candidate.port);
       if (candidate.blocking) {
         --candidate.group->blocking;  // its port now counts once, in B
+        candidate.group->expiring -= candidate.expiring ? 1 : 0;
       }
     }
     parity_candidates_.clear();
@@ -280,10 +299,17 @@ class Aggregator::ProtocolPass {
     PortSet used;
     PortSet listening;
     PidSet pids;
+    std::unique_ptr<PortSet> expiring;
     auto merge = [&](const Footprint& footprint) {
       used |= footprint.ports;
       listening |= footprint.listening;
       pids.insert(footprint.pids.begin(), footprint.pids.end());
+      if (footprint.expiring) {
+        if (!expiring) {
+          expiring = std::make_unique<PortSet>();
+        }
+        *expiring |= *footprint.expiring;
+      }
     };
     if (has_exact) {
       auto found = exact_.find(address);
@@ -297,6 +323,13 @@ class Aggregator::ProtocolPass {
       }
     }
     AddressRow row;
+    if (expiring) {
+      // Ports that only expiring timewait sockets hold free themselves.
+      PortSet also_held = *expiring;
+      also_held &= used;
+      row.time_wait_expiring = expiring->count_in(ephemeral_) - also_held.count_in(ephemeral_);
+      used |= *expiring;
+    }
     row.address = address;
     row.wildcard = address.is_wildcard();
     row.ports_in_use = used.count_in(ephemeral_);
@@ -314,6 +347,7 @@ class Aggregator::ProtocolPass {
   PortSet ephemeral_;   // E
   PortSet bind_owned_;  // B (TCP only)
   bool exact_bind_state_ = false;
+  uint32_t expiry_window_ms_ = 0;  // 0: count no expiring timewait sockets
   std::vector<ParityCandidate> parity_candidates_;
   std::unordered_map<Address, AddressGroup, AddressHash> exact_;
   std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
@@ -339,6 +373,11 @@ void Aggregator::use_exact_bind_state(const PortSet& bind_owned) {
   bind_state_exact_ = true;
 }
 
+void Aggregator::set_expiry_window_ms(uint32_t window_ms) {
+  expiry_window_ms_ = window_ms;
+  tcp_->set_expiry_window_ms(window_ms);
+}
+
 void Aggregator::add(const SocketRecord& socket) {
   (socket.protocol == Protocol::tcp ? *tcp_ : *udp_).add(socket, owners_);
 }
@@ -349,6 +388,7 @@ Analysis Aggregator::finish(size_t top) {
   analysis.tcp = tcp_->finish(top);
   analysis.udp = udp_->finish(top);
   analysis.bind_state = bind_state_exact_ ? "exact" : "estimated";
+  analysis.expiry_window_ms = expiry_window_ms_;
   if (owners_ != nullptr) {
     analysis.owners.resolved = true;
     analysis.owners.complete = owners_->complete();

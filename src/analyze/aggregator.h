@@ -26,6 +26,10 @@ class Aggregator {
   // before add(); without it B is estimated (LISTEN, bound-only, parity).
   void use_exact_bind_state(const PortSet& bind_owned);
 
+  // Counts timewait sockets that expire within `window_ms` (time_wait_expiring,
+  // expiry_window_ms); 0, the default, counts none. Call before add().
+  void set_expiry_window_ms(uint32_t window_ms);
+
   // Records must follow the collector ordering contract (collector.h).
   void add(const SocketRecord& socket);
 
@@ -39,6 +43,7 @@ class Aggregator {
   std::unique_ptr<ProtocolPass> tcp_;
   std::unique_ptr<ProtocolPass> udp_;
   bool bind_state_exact_ = false;
+  uint32_t expiry_window_ms_ = 0;
 };
 
 }  // namespace ephport

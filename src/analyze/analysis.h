@@ -48,7 +48,9 @@ struct AddressRow {
   uint32_t bind_free = 0;        // further bind(address:0) calls that would succeed
   uint32_t connect_free_new_destination = 0;  // connect()s to a not yet used destination
   StateCounts states{};                       // sockets whose local address is exactly this one
-  uint32_t time_wait_expiring = 0;  // timewait sockets overlapping it, expiring within the window
+  // Ports of E held on it (or an overlapping wildcard) only by timewait
+  // sockets expiring within the window: bind_free gains them.
+  uint32_t time_wait_expiring = 0;
   std::optional<DestinationRow> worst_destination;  // from this address
   Forecast forecast;                                // of ports_in_use
 };
@@ -65,6 +67,8 @@ struct ProtocolAnalysis {
   std::vector<AddressRow> addresses;         // specific addresses, then the wildcards
   std::vector<DestinationRow> destinations;  // worst first, at most `top`
   uint64_t destination_count = 0;            // before the top-N cut
+  // The forecast of the row that runs out first, else of the busiest one.
+  Forecast pressure_forecast;
 };
 
 struct OwnerSummary {

@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 
+#include "analyze/trend.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "cli/netns_all.h"
@@ -37,6 +39,9 @@ std::string render_record(const Analysis& analysis, const std::string& format, b
 
 int run_log(const LogOptions& options) {
   SampleOptions sample = options.common.to_sample_options();
+  // Ports that free themselves before the next sample; rates over the samples.
+  sample.expiry_window_ms = static_cast<uint32_t>(std::lround(options.interval * 1000));
+  Trend trend;
   // Fail before the loop if the log cannot be opened for appending.
   AppendFile log = AppendFile::open(options.output);
   options.common.enter_namespace();
@@ -51,8 +56,10 @@ int run_log(const LogOptions& options) {
     NetnsSamples all;  // --netns all: every namespace in each sample
     if (options.common.all_namespaces()) {
       all = take_netns_samples(sample);
+      trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
     } else {
       analysis = take_sample(sample, nullptr);
+      trend.observe_and_annotate(analysis);
     }
     auto record = [&](bool header) {
       return options.common.all_namespaces() ? render_netns_log_record(all, options.format, header)

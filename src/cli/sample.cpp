@@ -57,6 +57,7 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
   std::string bind_state_note;
   std::optional<PortSet> bind_owned = read_exact_bind_state(options, bind_state_note);
   Aggregator aggregator(host, owners ? &*owners : nullptr);
+  aggregator.set_expiry_window_ms(options.expiry_window_ms);
   if (bind_owned) {
     aggregator.use_exact_bind_state(*bind_owned);
   }

@@ -26,6 +26,9 @@ struct SampleOptions {
   // estimate (never try BPF).
   enum class BindState { automatic, bpf, estimate } bind_state = BindState::automatic;
   size_t top = 10;
+  // Timewait sockets expiring within this many ms are counted
+  // (time_wait_expiring); `log` sets it to the interval, 0 counts none.
+  uint32_t expiry_window_ms = 0;
 };
 
 // Collects and analyses the current network namespace. With `save`, every

@@ -80,6 +80,12 @@ bool is_connection(const SocketRecord& socket) {
          !socket.is_request() && !socket.remote.is_wildcard() && socket.remote_port != 0;
 }
 
+bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) {
+  constexpr uint8_t kTimewaitTimer = 3;
+  return window_ms != 0 && socket.timer == kTimewaitTimer && socket.expires_ms <= window_ms &&
+         (socket.state == SockState::time_wait || socket.state == SockState::fin_wait2);
+}
+
 bool blocks_own_four_tuple(const SocketRecord& socket, const HostFacts& host) {
   if (!is_connection(socket) || socket.ifindex != 0) {
     return false;  // inet_bound_dev_eq(): a device-bound socket blocks only its device

@@ -35,6 +35,11 @@ bool holds_port_in_bind_state(const SocketRecord& socket);
 // connects bound to the same device.
 bool blocks_own_four_tuple(const SocketRecord& socket, const HostFacts& host);
 
+// Rule 4: a timewait socket (TIME_WAIT, or an orphaned FIN_WAIT2 the kernel
+// turned into one; idiag_timer 3) leaves its port and 4-tuple when
+// idiag_expires runs out. True when that happens within `window_ms` (> 0).
+bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms);
+
 // A socket counts towards a destination's usage when it is an outgoing
 // connection: not LISTEN, not bound-only/unconnected, not a request socket.
 bool is_connection(const SocketRecord& socket);

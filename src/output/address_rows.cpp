@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <optional>
+
 #include "util/time_format.h"
 
 namespace ephport {
@@ -17,6 +20,20 @@ std::string pids_cell(const Analysis& analysis, uint32_t pids) {
   }
   // A lower bound when other users' processes could not be read.
   return analysis.owners.complete ? std::to_string(pids) : fmt::format("{}+", pids);
+}
+
+// Forecast cells: two decimals, or two significant digits below 0.1/s, so a
+// slow leak does not show as 0.00; whole seconds; "-" when there is none.
+std::string rate_cell(const std::optional<double>& rate) {
+  if (!rate) {
+    return "-";
+  }
+  return std::fabs(*rate) >= 0.1 || *rate == 0 ? fmt::format("{:.2f}", *rate)
+                                               : fmt::format("{:.2g}", *rate);
+}
+
+std::string seconds_cell(const std::optional<double>& seconds) {
+  return seconds ? fmt::format("{:.0f}", *seconds) : "-";
 }
 
 void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, bool mark_estimates,
@@ -51,6 +68,9 @@ void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, boo
         std::to_string(address.states[static_cast<size_t>(SockState::time_wait)]),
         worst,
         worst_usage,
+        rate_cell(address.forecast.rate_per_second),
+        seconds_cell(address.forecast.exhausts_in_seconds),
+        analysis.expiry_window_ms != 0 ? std::to_string(address.time_wait_expiring) : "-",
     });
   }
 }
@@ -70,7 +90,10 @@ const Cells& address_columns() {
                                 "ConnFreeNewDest",
                                 "TimeWait",
                                 "WorstDestination",
-                                "WorstDest%"};
+                                "WorstDest%",
+                                "Rate/s",
+                                "ExhaustsIn",
+                                "TWExpiring"};
   return columns;
 }
 

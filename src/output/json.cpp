@@ -14,6 +14,29 @@ double rounded(double value) {
   return std::round(value * 100.0) / 100.0;
 }
 
+// Rates with four significant digits: slow leaks (a port an hour) stay visible.
+double significant(double value) {
+  if (value == 0 || !std::isfinite(value)) {
+    return value;
+  }
+  double scale = std::pow(10.0, 3 - std::floor(std::log10(std::fabs(value))));
+  return std::round(value * scale) / scale;
+}
+
+// Times to exhaustion to a tenth of a second.
+json forecast_json(const Forecast& forecast) {
+  const auto& rate = forecast.rate_per_second;
+  const auto& exhausts = forecast.exhausts_in_seconds;
+  return {{"rate_per_second", rate ? json(significant(*rate)) : json(nullptr)},
+          {"exhausts_in_seconds",
+           exhausts ? json(std::round(*exhausts * 10.0) / 10.0) : json(nullptr)}};
+}
+
+// Null for a single snapshot: nothing was counted, not zero.
+json expiring_json(const Analysis& analysis, uint32_t expiring) {
+  return analysis.expiry_window_ms != 0 ? json(expiring) : json(nullptr);
+}
+
 json states_json(const StateCounts& states) {
   json object = json::object();
   for (size_t i = 0; i < states.size(); ++i) {
@@ -24,14 +47,16 @@ json states_json(const StateCounts& states) {
   return object;
 }
 
-json destination_json(const DestinationRow& row) {
+json destination_json(const Analysis& analysis, const DestinationRow& row) {
   return {{"local_address", row.local_address.str()},
           {"remote_address", row.remote_address.str()},
           {"remote_port", row.remote_port},
           {"in_use", row.in_use},
           {"time_wait", row.time_wait},
           {"connect_free", row.connect_free},
-          {"usage_percent", rounded(row.usage_percent)}};
+          {"usage_percent", rounded(row.usage_percent)},
+          {"time_wait_expiring", expiring_json(analysis, row.time_wait_expiring)},
+          {"forecast", forecast_json(row.forecast)}};
 }
 
 json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
@@ -49,7 +74,9 @@ json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
   object["connect_free_new_destination"] =
       tcp ? json(row.connect_free_new_destination) : json(nullptr);
   object["worst_destination"] =
-      row.worst_destination ? destination_json(*row.worst_destination) : json(nullptr);
+      row.worst_destination ? destination_json(analysis, *row.worst_destination) : json(nullptr);
+  object["time_wait_expiring"] = expiring_json(analysis, row.time_wait_expiring);
+  object["forecast"] = forecast_json(row.forecast);
   return object;
 }
 
@@ -60,7 +87,7 @@ json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
   }
   json destinations = json::array();
   for (const DestinationRow& row : protocol.destinations) {
-    destinations.push_back(destination_json(row));
+    destinations.push_back(destination_json(analysis, row));
   }
   json object = {{"range", {{"first", protocol.range.first}, {"last", protocol.range.last}}},
                  {"capacity", protocol.capacity},
@@ -72,6 +99,7 @@ json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
   object["bind_owned_ports"] = protocol.bind_owned_ports;
   object["destination_count"] = protocol.destination_count;
   object["destinations"] = std::move(destinations);
+  object["pressure_forecast"] = forecast_json(protocol.pressure_forecast);
   return object;
 }
 
@@ -114,6 +142,7 @@ json snapshot_json(const Analysis& analysis) {
           {"bind_state", analysis.bind_state},
           {"bind_state_note",
            analysis.bind_state_note.empty() ? json(nullptr) : json(analysis.bind_state_note)},
+          {"expiry_window_ms", analysis.expiry_window_ms},
           {"host", host_json(analysis.host)},
           {"owners", std::move(owners)},
           {"protocols", std::move(protocols)}};

@@ -191,7 +191,7 @@ TEST_F(DoneWhenTest, TableAndCsvRowFor127001) {
   const std::vector<std::string> expected_header = tokens_of(
       "Computer DateTime LocalAddress #OfEPortsInUse Max#OfEPorts %EPortUsage "
       "#OfTcpListeningPorts #OfPids Proto BindFree ConnFreeNewDest TimeWait WorstDestination "
-      "WorstDest%");
+      "WorstDest% Rate/s ExhaustsIn TWExpiring");
   // #OfPids is a lower bound, marked '+', when some process's fds could not be
   // read (even root may be refused one); the JSON says which.
   const Json snap = snapshot_json();

@@ -50,10 +50,10 @@ TEST(Output, CsvHasOneHeaderAndOneRowPerAddress) {
   EXPECT_EQ(render_csv_header(),
             "Computer,DateTime,LocalAddress,#OfEPortsInUse,Max#OfEPorts,%EPortUsage,"
             "#OfTcpListeningPorts,#OfPids,Proto,BindFree,ConnFreeNewDest,TimeWait,"
-            "WorstDestination,WorstDest%\n");
+            "WorstDestination,WorstDest%,Rate/s,ExhaustsIn,TWExpiring\n");
   EXPECT_EQ(render_csv_rows(analysis),
             "web-1,2025-11-25T14:34:44Z,127.0.0.1,30,100,30.0,0,-,tcp,70,100,0,"
-            "127.0.0.1:8080,30.0\n");
+            "127.0.0.1:8080,30.0,-,-,-\n");
 }
 
 TEST(Output, CsvQuotesCellsThatNeedIt) {
