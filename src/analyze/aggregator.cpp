@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -92,9 +93,9 @@ class Aggregator::ProtocolPass {
     if (socket.is_request()) {
       return;  // lives on its listener's port
     }
-    const std::vector<uint32_t>* pids = nullptr;
+    std::span<const uint32_t> pids;
     if (owners != nullptr && socket.inode != 0) {
-      pids = &owners->pids_of(socket.inode);
+      pids = owners->pids_of(socket.inode);
     }
     bool expiring = timewait_expires_within(socket, expiry_window_ms_);
     if (socket.local.is_wildcard()) {
@@ -239,7 +240,7 @@ class Aggregator::ProtocolPass {
 
  private:
   static void record(Footprint& footprint, const SocketRecord& socket,
-                     const std::vector<uint32_t>* pids, bool expiring) {
+                     std::span<const uint32_t> pids, bool expiring) {
     if (expiring) {
       if (!footprint.expiring) {
         footprint.expiring = std::make_unique<PortSet>();
@@ -251,9 +252,7 @@ class Aggregator::ProtocolPass {
     if (socket.state == SockState::listen) {
       footprint.listening.insert(socket.local_port);
     }
-    if (pids != nullptr) {
-      footprint.pids.insert(pids->begin(), pids->end());
-    }
+    footprint.pids.insert(pids.begin(), pids.end());
   }
 
   // connect() walks ports of lo's parity first, bind(0) the other parity
