@@ -87,7 +87,8 @@ class Aggregator::ProtocolPass {
   ProtocolPass(Protocol protocol, const HostFacts& host)
       : protocol_(protocol), host_(host), ephemeral_(ephemeral_ports(host)) {}
 
-  void add(const SocketRecord& socket, const OwnerTable* owners) {
+  void add(const SocketRecord& reported, const OwnerTable* owners) {
+    const SocketRecord& socket = with_inherited_v6only(reported);
     ++sockets_;
     ++states_[static_cast<size_t>(socket.state)];
     if (socket.is_request()) {
@@ -115,6 +116,9 @@ class Aggregator::ProtocolPass {
       return;  // UDP never shares a port between destinations (rule 8)
     }
     if (socket.state == SockState::listen) {
+      if (socket.local.is_v6() && is_v6only(socket, host_)) {
+        v6only_listener_ports_.insert(socket.local_port);
+      }
       if (socket.local.is_wildcard()) {
         wildcard_listener_ports_.insert(socket.local_port);
       } else {
@@ -285,6 +289,20 @@ class Aggregator::ProtocolPass {
     parity_candidates_.clear();
   }
 
+  // sock_diag reports V6ONLY only for LISTEN/CLOSE sockets, but an accepted
+  // IPv6 child inherits its listener's (inet_csk_clone_lock() copies
+  // sk_ipv6only): take it from the listener, which the collector delivered
+  // first, instead of net.ipv6.bindv6only.
+  const SocketRecord& with_inherited_v6only(const SocketRecord& socket) {
+    if (protocol_ != Protocol::tcp || socket.v6only >= 0 || !socket.local.is_v6() ||
+        !is_connection(socket) || !is_child(socket)) {
+      return socket;
+    }
+    child_ = socket;
+    child_.v6only = v6only_listener_ports_.contains(socket.local_port) ? 1 : 0;
+    return child_;
+  }
+
   // Rule 9: an accepted child sits on its listener's address and port.
   bool is_child(const SocketRecord& socket) const {
     return wildcard_listener_ports_.contains(socket.local_port) ||
@@ -354,6 +372,8 @@ class Aggregator::ProtocolPass {
   StateCounts any_v6_states_{};
   std::unordered_set<ListenerKey, ListenerKeyHash> listeners_;
   PortSet wildcard_listener_ports_;
+  PortSet v6only_listener_ports_;  // IPv6 listeners with V6ONLY (their children inherit it)
+  SocketRecord child_;             // scratch copy for with_inherited_v6only()
   std::unordered_map<DestinationKey, DestinationCount, DestinationKeyHash> destinations_;
   uint64_t sockets_ = 0;
   StateCounts states_{};

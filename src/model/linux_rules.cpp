@@ -10,22 +10,6 @@ size_t index(OverlapGroup group) {
   return static_cast<size_t>(group);
 }
 
-// v6only(s): SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6).
-// Without it (/proc/net, or a connected socket): __inet6_bind() forces V6ONLY
-// on a socket bound to a specific IPv6 address, which is what a LISTEN or
-// bound-only socket on such an address did; autobound clients follow
-// net.ipv6.bindv6only.
-bool is_v6only(const SocketRecord& socket, const HostFacts& host) {
-  if (socket.v6only >= 0) {
-    return socket.v6only == 1;
-  }
-  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
-  if (bound && socket.local.is_v6() && !socket.local.is_wildcard()) {
-    return true;
-  }
-  return host.bindv6only != 0;
-}
-
 // tcp_twsk_unique(): may connect() take over this TIME_WAIT 4-tuple?
 bool time_wait_recyclable(const SocketRecord& socket, const HostFacts& host) {
   if (socket.state != SockState::time_wait) {
@@ -44,6 +28,22 @@ bool time_wait_recyclable(const SocketRecord& socket, const HostFacts& host) {
   return static_cast<int64_t>(age_ms) > delay;
 }
 }  // namespace
+
+// v6only(s): SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6).
+// Without it (/proc/net, or a connected socket): __inet6_bind() forces V6ONLY
+// on a socket bound to a specific IPv6 address, which is what a LISTEN or
+// bound-only socket on such an address did; autobound clients follow
+// net.ipv6.bindv6only.
+bool is_v6only(const SocketRecord& socket, const HostFacts& host) {
+  if (socket.v6only >= 0) {
+    return socket.v6only == 1;
+  }
+  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
+  if (bound && socket.local.is_v6() && !socket.local.is_wildcard()) {
+    return true;
+  }
+  return host.bindv6only != 0;
+}
 
 PortSet ephemeral_ports(const HostFacts& host) {
   PortSet reserved;

@@ -6,8 +6,8 @@
 #include <array>
 #include <cstdint>
 
-#include "snapshot/port_set.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
 
 namespace ephport {
@@ -59,6 +59,10 @@ enum class OverlapGroup : uint8_t {
 };
 constexpr size_t kOverlapGroupCount = 6;
 using OverlapMask = std::array<bool, kOverlapGroupCount>;
+
+// Whether an IPv6 socket is V6ONLY (rule 7): SKV6ONLY when reported, else
+// inferred from how it was bound, else net.ipv6.bindv6only.
+bool is_v6only(const SocketRecord& socket, const HostFacts& host);
 
 // Groups a socket occupies (besides its exact address).
 OverlapMask overlap_groups_of(const SocketRecord& socket, const HostFacts& host);
