@@ -37,14 +37,14 @@ struct HostFacts {
   std::string source;  // "netlink", "procfs" or "file"
   std::optional<NetnsIdentity> netns_identity;  // set by --netns all
 
-  PortRange range{32768, 60999};      // net.ipv4.ip_local_port_range
-  std::vector<PortRange> reserved;    // net.ipv4.ip_local_reserved_ports
-  int tcp_tw_reuse = 2;               // net.ipv4.tcp_tw_reuse
+  PortRange range{32768, 60999};             // net.ipv4.ip_local_port_range
+  std::vector<PortRange> reserved;           // net.ipv4.ip_local_reserved_ports
+  int tcp_tw_reuse = 2;                      // net.ipv4.tcp_tw_reuse
   std::optional<int> tcp_tw_reuse_delay_ms;  // absent on older kernels
-  int tcp_timestamps = 1;             // net.ipv4.tcp_timestamps
-  int ip_autobind_reuse = 0;          // net.ipv4.ip_autobind_reuse
-  int bindv6only = 0;                 // net.ipv6.bindv6only (0 if IPv6 is off)
-  int tcp_fin_timeout = 60;           // net.ipv4.tcp_fin_timeout (seconds)
+  int tcp_timestamps = 1;                    // net.ipv4.tcp_timestamps
+  int ip_autobind_reuse = 0;                 // net.ipv4.ip_autobind_reuse
+  int bindv6only = 0;                        // net.ipv6.bindv6only (0 if IPv6 is off)
+  int tcp_fin_timeout = 60;                  // net.ipv4.tcp_fin_timeout (seconds)
 };
 
 }  // namespace ephport

@@ -6,9 +6,9 @@ namespace ephport {
 
 namespace {
 constexpr std::array<std::string_view, kSockStateCount> kStateNames = {
-    "UNKNOWN",   "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",    "FIN_WAIT2",
-    "TIME_WAIT", "CLOSE",       "CLOSE_WAIT", "LAST_ACK", "LISTEN",     "CLOSING",
-    "NEW_SYN_RECV", "BOUND_INACTIVE"};
+    "UNKNOWN",   "ESTABLISHED", "SYN_SENT",     "SYN_RECV",      "FIN_WAIT1",
+    "FIN_WAIT2", "TIME_WAIT",   "CLOSE",        "CLOSE_WAIT",    "LAST_ACK",
+    "LISTEN",    "CLOSING",     "NEW_SYN_RECV", "BOUND_INACTIVE"};
 }
 
 std::string_view protocol_name(Protocol protocol) {

@@ -49,10 +49,10 @@ struct SocketRecord {
   uint16_t remote_port = 0;
   uint32_t ifindex = 0;  // bound device (SO_BINDTODEVICE), 0 = none
   uint32_t uid = 0;
-  uint64_t inode = 0;       // 0 for TIME_WAIT and orphans
-  uint32_t expires_ms = 0;  // remaining timer, meaningful when timer != 0
-  uint8_t timer = 0;        // idiag_timer: 3 = TIME_WAIT / FIN_WAIT2 timewait
-  int8_t v6only = -1;       // INET_DIAG_SKV6ONLY: -1 not reported, 0, 1
+  uint64_t inode = 0;                 // 0 for TIME_WAIT and orphans
+  uint32_t expires_ms = 0;            // remaining timer, meaningful when timer != 0
+  uint8_t timer = 0;                  // idiag_timer: 3 = TIME_WAIT / FIN_WAIT2 timewait
+  int8_t v6only = -1;                 // INET_DIAG_SKV6ONLY: -1 not reported, 0, 1
   bool bind_address_no_port = false;  // INET_DIAG_SOCKOPT bit
 
   // A TCP socket that is bound but neither listening nor connected: the
