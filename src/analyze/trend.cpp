@@ -115,7 +115,7 @@ void Trend::annotate(std::map<Key, Series>& next, const std::string& scope,
   protocol.pressure_forecast = soonest.exhausts_in_seconds ? soonest : busiest;
 }
 
-const Forecast& Trend::observe(std::map<Key, Series>& next, Key key,
+const Forecast& Trend::observe(std::map<Key, Series>& next, const Key& key,
                                std::chrono::system_clock::time_point time, uint32_t capacity,
                                uint32_t used, uint32_t free_ports) {
   auto [slot, inserted] = next.try_emplace(key);

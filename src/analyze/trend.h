@@ -46,7 +46,8 @@ class Trend {
     Address local;
     Address remote;
     uint16_t remote_port = 0;
-    auto operator<=>(const Key&) const = default;
+    // clang-tidy 14 misreads a defaulted <=> as a literal 0 comparison.
+    auto operator<=>(const Key&) const = default;  // NOLINT(modernize-use-nullptr)
   };
   struct Point {
     std::chrono::system_clock::time_point time;  // host.time
@@ -61,7 +62,7 @@ class Trend {
   // Appends `used` at `time` to the series of `key` (once per
   // sample: a destination is listed and also some address's worst) and
   // returns its forecast.
-  const Forecast& observe(std::map<Key, Series>& next, Key key,
+  const Forecast& observe(std::map<Key, Series>& next, const Key& key,
                           std::chrono::system_clock::time_point time, uint32_t capacity,
                           uint32_t used, uint32_t free_ports);
   void annotate(std::map<Key, Series>& next, const std::string& scope,
