@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what ephport needs to build and test on Debian 12, from Debian's
 # own packages only. Run as root (or through sudo). Safe to run again.
+# clang, bpftool and libbpf-dev build the BPF bind-state reader; Google
+# Benchmark and net-tools (netstat) are for bench/.
 set -eu
 
 packages="
@@ -9,6 +11,7 @@ packages="
   libgtest-dev libgmock-dev
   iproute2 procps
   clang bpftool libbpf-dev
+  libbenchmark-dev net-tools
 "
 
 if [ "$(id -u)" -ne 0 ]; then
