@@ -7,24 +7,17 @@
 
 #include <algorithm>
 
+#include "aggregator_fixtures.h"
 #include "analyze/aggregator.h"
 
 namespace ephport {
 namespace {
 
+using testing::ip;
+using testing::row_for;
+using testing::small_host;
+
 constexpr uint8_t kTimewaitTimer = 3;
-
-HostFacts small_host() {
-  HostFacts host;
-  host.computer = "lab";
-  host.range = {40000, 40009};  // N = 10, even first port: connect() takes even ports first
-  host.tcp_tw_reuse = 0;
-  return host;
-}
-
-Address ip(const char* text) {
-  return *Address::parse(text);
-}
 
 SocketRecord connection(SockState state, const char* local, uint16_t lport, uint16_t rport) {
   SocketRecord socket;
@@ -46,17 +39,14 @@ SocketRecord timewait(SockState state, const char* local, uint16_t lport, uint16
   return socket;
 }
 
-const AddressRow& row_for(const ProtocolAnalysis& protocol, const char* address) {
-  auto found = std::find_if(protocol.addresses.begin(), protocol.addresses.end(),
-                            [&](const AddressRow& row) { return row.address == ip(address); });
-  EXPECT_NE(found, protocol.addresses.end()) << address;
-  return *found;
-}
-
 const DestinationRow& destination(const ProtocolAnalysis& protocol, uint16_t port) {
   auto found = std::find_if(protocol.destinations.begin(), protocol.destinations.end(),
                             [&](const DestinationRow& row) { return row.remote_port == port; });
-  EXPECT_NE(found, protocol.destinations.end()) << port;
+  if (found == protocol.destinations.end()) {
+    ADD_FAILURE() << "no destination row for " << port;
+    static const DestinationRow kMissing;
+    return kMissing;
+  }
   return *found;
 }
 

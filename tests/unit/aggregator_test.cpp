@@ -8,20 +8,14 @@
 
 #include <algorithm>
 
+#include "aggregator_fixtures.h"
+
 namespace ephport {
 namespace {
 
-HostFacts small_host() {
-  HostFacts host;
-  host.computer = "lab";
-  host.range = {40000, 40009};  // N = 10
-  host.tcp_tw_reuse = 0;
-  return host;
-}
-
-Address ip(const char* text) {
-  return *Address::parse(text);
-}
+using testing::ip;
+using testing::row_for;
+using testing::small_host;
 
 SocketRecord tcp(SockState state, const char* local, uint16_t lport, const char* remote,
                  uint16_t rport) {
@@ -36,20 +30,17 @@ SocketRecord tcp(SockState state, const char* local, uint16_t lport, const char*
   return socket;
 }
 
-const AddressRow& row_for(const ProtocolAnalysis& protocol, const char* address) {
-  auto found = std::find_if(protocol.addresses.begin(), protocol.addresses.end(),
-                            [&](const AddressRow& row) { return row.address == ip(address); });
-  EXPECT_NE(found, protocol.addresses.end()) << address;
-  return *found;
-}
-
 const DestinationRow& destination(const ProtocolAnalysis& protocol, const char* remote,
                                   uint16_t port) {
   auto found = std::find_if(protocol.destinations.begin(), protocol.destinations.end(),
                             [&](const DestinationRow& row) {
                               return row.remote_address == ip(remote) && row.remote_port == port;
                             });
-  EXPECT_NE(found, protocol.destinations.end()) << remote << ":" << port;
+  if (found == protocol.destinations.end()) {
+    ADD_FAILURE() << "no destination row for " << remote << ":" << port;
+    static const DestinationRow kMissing;
+    return kMissing;
+  }
   return *found;
 }
 

@@ -1,0 +1,38 @@
+#pragma once
+// Shared by the aggregator tests: a 10-port host and lookups into an
+// Analysis that fail the test (instead of reading past the end) when the
+// row is missing.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "analyze/analysis.h"
+
+namespace ephport::testing {
+
+// 40000-40009: N = 10, even first port (connect() takes even ports first).
+inline HostFacts small_host() {
+  HostFacts host;
+  host.computer = "lab";
+  host.range = {40000, 40009};
+  host.tcp_tw_reuse = 0;
+  return host;
+}
+
+inline Address ip(const char* text) {
+  return *Address::parse(text);
+}
+
+inline const AddressRow& row_for(const ProtocolAnalysis& protocol, const char* address) {
+  static const AddressRow kMissing;
+  auto found = std::find_if(protocol.addresses.begin(), protocol.addresses.end(),
+                            [&](const AddressRow& row) { return row.address == ip(address); });
+  if (found == protocol.addresses.end()) {
+    ADD_FAILURE() << "no address row for " << address;
+    return kMissing;
+  }
+  return *found;
+}
+
+}  // namespace ephport::testing
