@@ -2,7 +2,8 @@
 # Installs what ephport needs to build and test on Debian 12, from Debian's
 # own packages only. Run as root (or through sudo). Safe to run again.
 # clang, bpftool and libbpf-dev build the BPF bind-state reader; Google
-# Benchmark and net-tools (netstat) are for bench/.
+# Benchmark and net-tools (netstat) are for bench/. libpcap keeps the packet
+# ring of evidence bundles; tcpdump reads those captures back in the tests.
 set -eu
 
 packages="
@@ -12,6 +13,7 @@ packages="
   iproute2 procps
   clang bpftool libbpf-dev
   libbenchmark-dev net-tools
+  libpcap-dev tcpdump
 "
 
 if [ "$(id -u)" -ne 0 ]; then
