@@ -84,8 +84,11 @@ double percent(uint32_t used, uint32_t capacity) {
 
 class Aggregator::ProtocolPass {
  public:
-  ProtocolPass(Protocol protocol, const HostFacts& host)
-      : protocol_(protocol), host_(host), ephemeral_(ephemeral_ports(host)) {}
+  ProtocolPass(Protocol protocol, const HostFacts& host, ProcessAttribution& attribution)
+      : protocol_(protocol),
+        host_(host),
+        ephemeral_(ephemeral_ports(host)),
+        attribution_(attribution) {}
 
   void add(const SocketRecord& reported, const OwnerTable* owners) {
     const SocketRecord& socket = with_inherited_v6only(reported);
@@ -98,6 +101,7 @@ class Aggregator::ProtocolPass {
     if (owners != nullptr && socket.inode != 0) {
       pids = owners->pids_of(socket.inode);
     }
+    attribution_.add(socket, pids, ephemeral_.contains(socket.local_port));
     bool expiring = timewait_expires_within(socket, expiry_window_ms_);
     if (socket.local.is_wildcard()) {
       ++(socket.local.is_v4() ? any_v4_states_ : any_v6_states_)[static_cast<size_t>(socket.state)];
@@ -361,7 +365,8 @@ class Aggregator::ProtocolPass {
 
   Protocol protocol_;
   const HostFacts& host_;
-  PortSet ephemeral_;   // E
+  PortSet ephemeral_;  // E
+  ProcessAttribution& attribution_;
   PortSet bind_owned_;  // B (TCP only)
   bool exact_bind_state_ = false;
   uint32_t expiry_window_ms_ = 0;  // 0: count no expiring timewait sockets
@@ -382,8 +387,9 @@ class Aggregator::ProtocolPass {
 Aggregator::Aggregator(const HostFacts& host, const OwnerTable* owners)
     : host_(host),
       owners_(owners),
-      tcp_(std::make_unique<ProtocolPass>(Protocol::tcp, host_)),
-      udp_(std::make_unique<ProtocolPass>(Protocol::udp, host_)) {}
+      attribution_(owners != nullptr),
+      tcp_(std::make_unique<ProtocolPass>(Protocol::tcp, host_, attribution_)),
+      udp_(std::make_unique<ProtocolPass>(Protocol::udp, host_, attribution_)) {}
 
 Aggregator::~Aggregator() = default;
 
@@ -406,6 +412,7 @@ Analysis Aggregator::finish(size_t top) {
   analysis.host = host_;
   analysis.tcp = tcp_->finish(top);
   analysis.udp = udp_->finish(top);
+  analysis.tcp.unowned = attribution_.finish_unowned(top);
   analysis.bind_state = bind_state_exact_ ? "exact" : "estimated";
   analysis.expiry_window_ms = expiry_window_ms_;
   if (owners_ != nullptr) {
@@ -413,6 +420,8 @@ Analysis Aggregator::finish(size_t top) {
     analysis.owners.complete = owners_->complete();
     analysis.owners.processes_scanned = owners_->processes_scanned();
     analysis.owners.processes_unreadable = owners_->processes_unreadable();
+    analysis.owners.sockets_unattributed = attribution_.unattributed();
+    analysis.processes = attribution_.finish_processes();
   }
   return analysis;
 }

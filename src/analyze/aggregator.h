@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "analyze/analysis.h"
+#include "analyze/process_attribution.h"
 #include "collect/owners.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/port_set.h"
@@ -40,6 +41,7 @@ class Aggregator {
   class ProtocolPass;
   HostFacts host_;
   const OwnerTable* owners_;
+  ProcessAttribution attribution_;
   std::unique_ptr<ProtocolPass> tcp_;
   std::unique_ptr<ProtocolPass> udp_;
   bool bind_state_exact_ = false;

@@ -11,6 +11,7 @@
 
 #include "snapshot/address.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/process_info.h"
 #include "snapshot/socket_record.h"
 
 namespace ephport {
@@ -55,6 +56,24 @@ struct AddressRow {
   Forecast forecast;                                // of ports_in_use
 };
 
+// TIME_WAIT and orphaned sockets (closed by their process, still holding a
+// port) have no owner: they are reported by destination, with their timers.
+struct UnownedDestination {
+  Address local_address;
+  Address remote_address;
+  uint16_t remote_port = 0;
+  uint32_t time_wait = 0;       // TIME_WAIT, and FIN_WAIT2 after close() (timewait sockets)
+  uint32_t orphaned = 0;        // FIN_WAIT1, CLOSING, LAST_ACK, ... with no file left
+  uint32_t expires_min_ms = 0;  // soonest and latest timer among them (0: none reported)
+  uint32_t expires_max_ms = 0;
+};
+
+struct UnownedSockets {
+  uint64_t sockets = 0;  // on ports of the range
+  uint64_t destination_count = 0;
+  std::vector<UnownedDestination> destinations;  // most sockets first, at most `top`
+};
+
 struct ProtocolAnalysis {
   Protocol protocol = Protocol::tcp;
   PortRange range;
@@ -69,6 +88,36 @@ struct ProtocolAnalysis {
   uint64_t destination_count = 0;            // before the top-N cut
   // The forecast of the row that runs out first, else of the busiest one.
   Forecast pressure_forecast;
+  UnownedSockets unowned;  // TCP only
+};
+
+struct ProcessAddress {
+  Protocol protocol = Protocol::tcp;
+  Address address;
+  uint32_t ports_in_use = 0;
+};
+
+struct ProcessDestination {
+  Protocol protocol = Protocol::tcp;
+  Address local_address;
+  Address remote_address;
+  uint16_t remote_port = 0;
+  uint32_t sockets = 0;
+};
+
+// One process holding ports of the range. Counts are sockets: a port that
+// Linux shares between destinations counts once per socket holding it.
+struct ProcessRow {
+  uint32_t pid = 0;
+  uint32_t ports_in_use = 0;     // its sockets on a port of the range, TCP and UDP
+  uint32_t sockets = 0;          // all its TCP and UDP sockets
+  uint32_t listening_ports = 0;  // its TCP LISTEN sockets
+  uint32_t shared_sockets = 0;   // sockets other processes hold too (inherited over fork)
+  std::array<uint32_t, 2> protocol_ports{};      // ports_in_use by Protocol
+  std::array<StateCounts, 2> states{};           // its sockets on ports of the range, by state
+  std::vector<ProcessAddress> addresses;         // busiest first
+  std::vector<ProcessDestination> destinations;  // busiest first, every one
+  std::optional<ProcessInfo> info;  // attached after the analysis; empty when it exited
 };
 
 struct OwnerSummary {
@@ -76,6 +125,9 @@ struct OwnerSummary {
   bool complete = false;  // every process's fd table could be read
   uint64_t processes_scanned = 0;
   uint64_t processes_unreadable = 0;
+  std::string method;  // "bpf" (task_file iterator), "procfs" (/proc/PID/fd), "capture"
+  // Sockets with a file (inode) whose process could not be found or read.
+  uint64_t sockets_unattributed = 0;
 };
 
 struct Analysis {
@@ -88,6 +140,8 @@ struct Analysis {
   bool has_tcp = true;
   bool has_udp = true;
   OwnerSummary owners;
+  // Processes holding ports of the range, most ports first; empty without owners.
+  std::vector<ProcessRow> processes;
 };
 
 }  // namespace ephport

@@ -2,12 +2,16 @@
 
 #include <cmath>
 
+#include "output/process_output.h"
 #include "util/time_format.h"
 
 namespace ephport {
 
 namespace {
 using json = nlohmann::ordered_json;
+
+// Destinations listed per process in a snapshot; evidence bundles list all.
+constexpr size_t kProcessTopDestinations = 5;
 
 // Percentages with two decimals: stable output, no float noise.
 double rounded(double value) {
@@ -35,16 +39,6 @@ json forecast_json(const Forecast& forecast) {
 // Null for a single snapshot: nothing was counted, not zero.
 json expiring_json(const Analysis& analysis, uint32_t expiring) {
   return analysis.expiry_window_ms != 0 ? json(expiring) : json(nullptr);
-}
-
-json states_json(const StateCounts& states) {
-  json object = json::object();
-  for (size_t i = 0; i < states.size(); ++i) {
-    if (states[i] != 0) {
-      object[std::string(state_name(static_cast<SockState>(i)))] = states[i];
-    }
-  }
-  return object;
 }
 
 json destination_json(const Analysis& analysis, const DestinationRow& row) {
@@ -100,6 +94,9 @@ json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
   object["destination_count"] = protocol.destination_count;
   object["destinations"] = std::move(destinations);
   object["pressure_forecast"] = forecast_json(protocol.pressure_forecast);
+  if (protocol.protocol == Protocol::tcp) {
+    object["unowned"] = unowned_json(protocol.unowned);
+  }
   return object;
 }
 
@@ -121,6 +118,16 @@ json host_json(const HostFacts& host) {
 }
 }  // namespace
 
+json states_json(const StateCounts& states) {
+  json object = json::object();
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (states[i] != 0) {
+      object[std::string(state_name(static_cast<SockState>(i)))] = states[i];
+    }
+  }
+  return object;
+}
+
 json snapshot_json(const Analysis& analysis) {
   json protocols = json::object();
   if (analysis.has_tcp) {
@@ -134,6 +141,8 @@ json snapshot_json(const Analysis& analysis) {
     owners["complete"] = analysis.owners.complete;
     owners["processes_scanned"] = analysis.owners.processes_scanned;
     owners["processes_unreadable"] = analysis.owners.processes_unreadable;
+    owners["method"] = analysis.owners.method;
+    owners["sockets_unattributed"] = analysis.owners.sockets_unattributed;
   }
   return {{"schema", kSnapshotSchema},
           {"computer", analysis.host.computer},
@@ -145,7 +154,8 @@ json snapshot_json(const Analysis& analysis) {
           {"expiry_window_ms", analysis.expiry_window_ms},
           {"host", host_json(analysis.host)},
           {"owners", std::move(owners)},
-          {"protocols", std::move(protocols)}};
+          {"protocols", std::move(protocols)},
+          {"processes", processes_json(analysis, kProcessTopDestinations)}};
 }
 
 std::string render_json(const Analysis& analysis) {

@@ -10,6 +10,8 @@ namespace ephport {
 
 inline constexpr const char* kSnapshotSchema = "ephport.snapshot/1";
 
+// {"ESTABLISHED": n, ...}, states with no socket left out.
+nlohmann::ordered_json states_json(const StateCounts& states);
 nlohmann::ordered_json snapshot_json(const Analysis& analysis);
 std::string render_json(const Analysis& analysis);   // pretty, for snapshot
 std::string render_jsonl(const Analysis& analysis);  // one line, for log

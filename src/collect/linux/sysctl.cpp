@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -163,6 +164,54 @@ HostFacts read_host_facts(const std::string& proc_root) {
   // Absent when IPv6 is disabled: no IPv6 socket can exist to be v6only.
   facts.bindv6only = read_optional_int(proc_root, "net/ipv6/bindv6only").value_or(0);
   return facts;
+}
+
+}  // namespace ephport
+
+namespace ephport {
+
+std::vector<std::pair<std::string, std::string>> read_evidence_sysctls(
+    const std::string& proc_root) {
+  static constexpr const char* kNames[] = {
+      "net.ipv4.ip_local_port_range",
+      "net.ipv4.ip_local_reserved_ports",
+      "net.ipv4.ip_autobind_reuse",
+      "net.ipv4.tcp_tw_reuse",
+      "net.ipv4.tcp_tw_reuse_delay",
+      "net.ipv4.tcp_timestamps",
+      "net.ipv4.tcp_fin_timeout",
+      "net.ipv4.tcp_max_tw_buckets",
+      "net.ipv4.tcp_max_orphans",
+      "net.ipv4.tcp_orphan_retries",
+      "net.ipv4.tcp_syn_retries",
+      "net.ipv4.tcp_max_syn_backlog",
+      "net.ipv6.bindv6only",
+      "net.core.somaxconn",
+      "net.netfilter.nf_conntrack_max",
+      "net.netfilter.nf_conntrack_count",
+      "fs.file-max",
+      "fs.file-nr",
+      "fs.nr_open",
+  };
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const char* name : kNames) {
+    std::string relative = name;
+    std::replace(relative.begin(), relative.end(), '.', '/');  // net.ipv4.x -> net/ipv4/x
+    std::string path = proc_root + "/sys/" + relative;
+    std::optional<std::string> content;
+    try {
+      content = read_proc_file_if_exists(path);
+    } catch (const RuntimeError&) {
+      continue;  // unreadable here (a sandbox); evidence is best effort
+    }
+    if (content) {
+      while (!content->empty() && (content->back() == '\n' || content->back() == ' ')) {
+        content->pop_back();
+      }
+      values.emplace_back(name, *content);
+    }
+  }
+  return values;
 }
 
 }  // namespace ephport

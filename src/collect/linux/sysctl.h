@@ -5,7 +5,9 @@
 // std::invalid_argument with a message naming what is wrong; the reader
 // turns that into a RuntimeError naming the file.
 
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "snapshot/host_facts.h"
@@ -23,5 +25,11 @@ std::vector<PortRange> parse_port_list(std::string_view content);
 
 // A sysctl holding one integer ("1\n").
 int parse_sysctl_int(std::string_view content);
+
+// The sysctls worth keeping as evidence of port exhaustion (allocation,
+// TIME_WAIT and orphan limits, file limits), as dotted name and raw value
+// (trailing newline removed); ones this kernel lacks are left out.
+std::vector<std::pair<std::string, std::string>> read_evidence_sysctls(
+    const std::string& proc_root);
 
 }  // namespace ephport

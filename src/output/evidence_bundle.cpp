@@ -1,0 +1,198 @@
+#include "output/evidence_bundle.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "platform/write_all.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace ephport {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr std::string_view kPartialPrefix = ".partial-";
+constexpr const char* kManifest = "MANIFEST.json";
+
+[[noreturn]] void fail(const std::string& path, int error) {
+  throw RuntimeError(fmt::format("cannot write evidence {}: {}", path, std::strerror(error)));
+}
+
+[[noreturn]] void fail(const std::string& path, const std::error_code& error) {
+  throw RuntimeError(fmt::format("cannot write evidence {}: {}", path, error.message()));
+}
+
+void fsync_path(const std::string& path, int flags) {
+  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) {
+    fail(path, errno);
+  }
+}
+
+std::string timestamp_name(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+  return text;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+bool is_bundle_name(std::string_view name) {
+  // YYYYMMDDTHHMMSSZ[-N]
+  if (name.size() < 16 || !all_digits(name.substr(0, 8)) || name[8] != 'T' ||
+      !all_digits(name.substr(9, 6)) || name[15] != 'Z') {
+    return false;
+  }
+  return name.size() == 16 || (name[16] == '-' && all_digits(name.substr(17)));
+}
+
+EvidenceBundle::EvidenceBundle(const std::string& root, std::chrono::system_clock::time_point time)
+    : root_(root) {
+  std::error_code error;
+  fs::create_directories(root_, error);
+  if (error) {
+    fail(root_, error);
+  }
+  // Two bundles in one second (a short --evidence-every) get a suffix.
+  std::string base = timestamp_name(time);
+  name_ = base;
+  for (int suffix = 2; fs::exists(fs::path(root_) / name_); ++suffix) {
+    name_ = fmt::format("{}-{}", base, suffix);
+  }
+  partial_ = (fs::path(root_) / (std::string(kPartialPrefix) + name_)).string();
+  fs::remove_all(partial_, error);  // a crashed attempt with the same name
+  if (!fs::create_directory(partial_, error) || error) {
+    fail(partial_, error ? error : std::make_error_code(std::errc::file_exists));
+  }
+}
+
+EvidenceBundle::~EvidenceBundle() {
+  if (!committed_) {
+    std::error_code ignored;
+    fs::remove_all(partial_, ignored);
+  }
+}
+
+std::string EvidenceBundle::path_of(std::string_view relative) const {
+  return (fs::path(partial_) / relative).string();
+}
+
+void EvidenceBundle::write_file(std::string_view relative, std::string_view content) {
+  std::string path = path_of(relative);
+  std::error_code error;
+  fs::create_directories(fs::path(path).parent_path(), error);
+  if (error) {
+    fail(path, error);
+  }
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+  if (!fd.valid()) {
+    fail(path, errno);
+  }
+  WriteResult result = write_all(fd.get(), content);
+  if (!result.ok()) {
+    fail(path, result.error);
+  }
+}
+
+std::string EvidenceBundle::commit(nlohmann::ordered_json manifest) {
+  // Every file reaches the disk before the rename makes the bundle visible.
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  std::vector<fs::path> directories = {partial_};
+  std::vector<fs::path> paths;
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(partial_, error), end; !error && it != end;
+       it.increment(error)) {
+    if (it->is_directory()) {
+      directories.push_back(it->path());
+    } else {
+      paths.push_back(it->path());
+    }
+  }
+  if (error) {
+    fail(partial_, error);
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const fs::path& path : paths) {
+    fsync_path(path.string(), O_RDONLY);
+    files.push_back(
+        {{"path", fs::relative(path, partial_).string()}, {"bytes", fs::file_size(path)}});
+  }
+  manifest["files"] = std::move(files);
+  write_file(kManifest, manifest.dump(2) + "\n");
+  fsync_path(path_of(kManifest), O_RDONLY);
+  for (const fs::path& directory : directories) {
+    fsync_path(directory.string(), O_RDONLY | O_DIRECTORY);
+  }
+  std::string final_path = (fs::path(root_) / name_).string();
+  if (::rename(partial_.c_str(), final_path.c_str()) != 0) {
+    fail(final_path, errno);
+  }
+  committed_ = true;
+  fsync_path(root_, O_RDONLY | O_DIRECTORY);
+  return final_path;
+}
+
+size_t prune_evidence(const std::string& root, size_t keep) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory() && is_bundle_name(name)) {
+      names.push_back(name);
+    }
+  }
+  if (names.size() <= keep) {
+    return 0;
+  }
+  // Names sort by time; "-N" suffixes sort after their second.
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    std::string_view sa(a);
+    std::string_view sb(b);
+    if (sa.substr(0, 16) != sb.substr(0, 16)) {
+      return sa.substr(0, 16) < sb.substr(0, 16);
+    }
+    if (a.size() != b.size()) {
+      return a.size() < b.size();
+    }
+    return a < b;
+  });
+  size_t removed = 0;
+  for (size_t i = 0; i + keep < names.size(); ++i) {
+    fs::remove_all(fs::path(root) / names[i], error);
+    removed += error ? 0 : 1;
+  }
+  return removed;
+}
+
+size_t remove_partial_evidence(const std::string& root) {
+  size_t removed = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.starts_with(kPartialPrefix)) {
+      std::error_code ignored;
+      fs::remove_all(entry.path(), ignored);
+      removed += ignored ? 0 : 1;
+    }
+  }
+  return removed;
+}
+
+}  // namespace ephport

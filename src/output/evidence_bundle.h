@@ -1,0 +1,50 @@
+#pragma once
+// Evidence bundles: a directory <root>/<UTC timestamp>/ written whole or not
+// at all. Files go into <root>/.partial-<timestamp>/ first; commit() fsyncs
+// them, adds MANIFEST.json (every file with its size) and renames the
+// directory into place, so a crash or a full disk never leaves a half bundle
+// under a timestamp name. Every committed bundle has a MANIFEST.json.
+
+#include <chrono>
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace ephport {
+
+class EvidenceBundle {
+ public:
+  // Creates <root> if needed and the partial directory. Throws RuntimeError
+  // naming the directory that could not be made.
+  EvidenceBundle(const std::string& root, std::chrono::system_clock::time_point time);
+  // Removes the partial directory unless commit() succeeded.
+  ~EvidenceBundle();
+  EvidenceBundle(const EvidenceBundle&) = delete;
+  EvidenceBundle& operator=(const EvidenceBundle&) = delete;
+
+  // Where a file of the bundle is written before commit (for writers that
+  // make their own files: captures, pcap).
+  std::string path_of(std::string_view relative) const;
+  // Writes one file whole (parents created). Throws RuntimeError.
+  void write_file(std::string_view relative, std::string_view content);
+  // Adds MANIFEST.json (`manifest` plus the file list) and renames the
+  // bundle into place; returns its final path. Throws RuntimeError.
+  std::string commit(nlohmann::ordered_json manifest);
+
+ private:
+  std::string root_;
+  std::string name_;
+  std::string partial_;
+  bool committed_ = false;
+};
+
+// Removes committed bundles beyond the newest `keep`; returns how many.
+size_t prune_evidence(const std::string& root, size_t keep);
+// Removes partial directories a crash left behind; returns how many.
+size_t remove_partial_evidence(const std::string& root);
+// Whether a directory name is a committed bundle's ("20261125T171500Z", or
+// with "-N" when several were taken in one second).
+bool is_bundle_name(std::string_view name);
+
+}  // namespace ephport

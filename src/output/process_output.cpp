@@ -1,0 +1,182 @@
+#include "output/process_output.h"
+
+#include <fmt/format.h>
+
+#include "output/address_rows.h"
+#include "output/json.h"
+#include "output/table.h"
+
+namespace ephport {
+
+namespace {
+using json = nlohmann::ordered_json;
+
+json text_or_null(const std::string& text) {
+  return text.empty() ? json(nullptr) : json(text);
+}
+
+// The unit, else a short container id, else the cgroup path.
+std::string cgroup_cell(const ProcessInfo& info) {
+  if (!info.unit.empty()) {
+    return info.unit;
+  }
+  if (!info.container.empty()) {
+    return "container:" + info.container.substr(0, 12);
+  }
+  return info.cgroup.empty() ? "-" : info.cgroup;
+}
+
+std::string count_of(const StateCounts& states, SockState state) {
+  return std::to_string(states[static_cast<size_t>(state)]);
+}
+
+std::string expiry_cell(const UnownedDestination& row) {
+  if (row.expires_max_ms == 0) {
+    return "-";
+  }
+  return fmt::format("{:.1f}-{:.1f}", row.expires_min_ms / 1000.0, row.expires_max_ms / 1000.0);
+}
+}  // namespace
+
+json process_info_json(const ProcessInfo& info) {
+  json unreadable = json::array();
+  for (const std::string& what : info.unreadable) {
+    unreadable.push_back(what);
+  }
+  return {{"name", info.name},
+          {"exe", text_or_null(info.exe)},
+          {"cmdline", info.cmdline},
+          {"cmdline_truncated", info.cmdline_truncated},
+          {"user", info.user},
+          {"uid", info.uid},
+          {"cgroup", text_or_null(info.cgroup)},
+          {"unit", text_or_null(info.unit)},
+          {"container", text_or_null(info.container)},
+          {"fd_count", info.fd_count >= 0 ? json(info.fd_count) : json(nullptr)},
+          {"start_time_ticks", info.start_time},
+          {"unreadable", std::move(unreadable)}};
+}
+
+json process_json(const ProcessRow& row, size_t top_destinations) {
+  json object = {{"pid", row.pid}};
+  if (row.info) {
+    object.update(process_info_json(*row.info));
+  } else {
+    object["name"] = nullptr;  // exited between the socket walk and reading /proc
+    object["exited"] = true;
+  }
+  object["ports_in_use"] = row.ports_in_use;
+  object["sockets"] = row.sockets;
+  object["listening_ports"] = row.listening_ports;
+  object["shared_sockets"] = row.shared_sockets;
+  json protocols = json::object();
+  for (Protocol protocol : {Protocol::tcp, Protocol::udp}) {
+    auto index = static_cast<size_t>(protocol);
+    if (row.protocol_ports[index] != 0) {
+      protocols[std::string(protocol_name(protocol))] = {
+          {"ports_in_use", row.protocol_ports[index]}, {"states", states_json(row.states[index])}};
+    }
+  }
+  object["protocols"] = std::move(protocols);
+  json addresses = json::array();
+  for (const ProcessAddress& address : row.addresses) {
+    addresses.push_back({{"protocol", protocol_name(address.protocol)},
+                         {"address", address.address.str()},
+                         {"ports_in_use", address.ports_in_use}});
+  }
+  object["addresses"] = std::move(addresses);
+  json destinations = json::array();
+  for (const ProcessDestination& destination : row.destinations) {
+    if (top_destinations != 0 && destinations.size() == top_destinations) {
+      break;
+    }
+    destinations.push_back({{"protocol", protocol_name(destination.protocol)},
+                            {"local_address", destination.local_address.str()},
+                            {"remote_address", destination.remote_address.str()},
+                            {"remote_port", destination.remote_port},
+                            {"sockets", destination.sockets}});
+  }
+  object["destination_count"] = row.destinations.size();
+  object["destinations"] = std::move(destinations);
+  return object;
+}
+
+json processes_json(const Analysis& analysis, size_t top_destinations) {
+  if (!analysis.owners.resolved) {
+    return nullptr;
+  }
+  json array = json::array();
+  for (const ProcessRow& row : analysis.processes) {
+    array.push_back(process_json(row, top_destinations));
+  }
+  return array;
+}
+
+json unowned_json(const UnownedSockets& unowned) {
+  json destinations = json::array();
+  for (const UnownedDestination& row : unowned.destinations) {
+    destinations.push_back(
+        {{"local_address", row.local_address.str()},
+         {"remote_address", row.remote_address.str()},
+         {"remote_port", row.remote_port},
+         {"time_wait", row.time_wait},
+         {"orphaned", row.orphaned},
+         {"expires_min_ms", row.expires_max_ms != 0 ? json(row.expires_min_ms) : json(nullptr)},
+         {"expires_max_ms", row.expires_max_ms != 0 ? json(row.expires_max_ms) : json(nullptr)}});
+  }
+  return {{"sockets", unowned.sockets},
+          {"destination_count", unowned.destination_count},
+          {"destinations", std::move(destinations)}};
+}
+
+std::string render_process_table(const Analysis& analysis) {
+  std::string out;
+  if (!analysis.owners.resolved) {
+    return "Processes: not resolved (--no-owners)\n";
+  }
+  Cells header = {"PID",        "Process", "User", "Cgroup",         "EPorts", "ESTAB",
+                  "CLOSE_WAIT", "Listen",  "Fds",  "TopDestination", "Exe"};
+  std::vector<Cells> rows;
+  const auto tcp = static_cast<size_t>(Protocol::tcp);
+  for (const ProcessRow& row : analysis.processes) {
+    const ProcessInfo* info = row.info ? &*row.info : nullptr;
+    std::string top = "-";
+    if (!row.destinations.empty()) {
+      const ProcessDestination& first = row.destinations.front();
+      top = fmt::format("{} ({})", format_endpoint(first.remote_address, first.remote_port),
+                        first.sockets);
+    }
+    rows.push_back(
+        {std::to_string(row.pid), info != nullptr ? info->name : "(exited)",
+         info != nullptr ? info->user : "-", info != nullptr ? cgroup_cell(*info) : "-",
+         std::to_string(row.ports_in_use), count_of(row.states[tcp], SockState::established),
+         count_of(row.states[tcp], SockState::close_wait), std::to_string(row.listening_ports),
+         info != nullptr && info->fd_count >= 0 ? std::to_string(info->fd_count) : "-", top,
+         info != nullptr && !info->exe.empty() ? info->exe : "-"});
+  }
+  out += fmt::format("Processes holding ephemeral ports ({}):\n", rows.size());
+  out += render_table(header, rows, [](size_t i) { return i == 0 || (i >= 4 && i <= 8); });
+
+  const UnownedSockets& unowned = analysis.tcp.unowned;
+  if (analysis.has_tcp && unowned.sockets != 0) {
+    Cells unowned_header = {"LocalAddress", "Destination", "TimeWait", "Orphaned", "ExpiresIn(s)"};
+    std::vector<Cells> unowned_rows;
+    for (const UnownedDestination& row : unowned.destinations) {
+      unowned_rows.push_back(
+          {row.local_address.str(), format_endpoint(row.remote_address, row.remote_port),
+           std::to_string(row.time_wait), std::to_string(row.orphaned), expiry_cell(row)});
+    }
+    out += fmt::format(
+        "\nUnowned TCP sockets on ephemeral ports: {} (TIME_WAIT and orphans, no process; "
+        "{} of {} destinations):\n",
+        unowned.sockets, unowned_rows.size(), unowned.destination_count);
+    out += render_table(unowned_header, unowned_rows, [](size_t i) { return i >= 2; });
+  }
+  if (analysis.owners.sockets_unattributed != 0) {
+    out += fmt::format("note: {} sockets have an owner that could not be read\n",
+                       analysis.owners.sockets_unattributed);
+  }
+  return out;
+}
+
+}  // namespace ephport

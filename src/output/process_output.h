@@ -1,0 +1,25 @@
+#pragma once
+// The process view: processes holding ports of the range (JSON processes[],
+// the table's --processes section), and the unowned TIME_WAIT/orphaned
+// sockets by destination.
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analyze/analysis.h"
+
+namespace ephport {
+
+// One process; `top_destinations` caps its destinations[] (0 = all, as in
+// evidence bundles).
+nlohmann::ordered_json process_json(const ProcessRow& row, size_t top_destinations);
+// processes[]: null when owners were not resolved.
+nlohmann::ordered_json processes_json(const Analysis& analysis, size_t top_destinations);
+nlohmann::ordered_json unowned_json(const UnownedSockets& unowned);
+nlohmann::ordered_json process_info_json(const ProcessInfo& info);
+
+// "Processes holding ephemeral ports" and "Unowned sockets" table sections.
+std::string render_process_table(const Analysis& analysis);
+
+}  // namespace ephport
