@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,24 +25,7 @@ namespace {
 
 // Reads the file into `out`; returns 0 or the errno of the failure.
 int read_whole(const std::string& path, std::string& out) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return errno;
-  }
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno;
-    }
-    if (n == 0) {
-      return 0;
-    }
-    out.append(buffer, static_cast<size_t>(n));
-  }
+  return read_proc_file_at(AT_FDCWD, path.c_str(), SIZE_MAX, out);
 }
 
 struct FileCloser {
@@ -105,6 +90,37 @@ bool for_each_proc_line(const std::string& path, bool missing_ok,
     throw_cannot_read(path, errno != 0 ? errno : EIO);
   }
   return true;
+}
+
+int read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& out) {
+  UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return errno;
+  }
+  // Straight into `out`, a page per read(): what most /proc files hand over
+  // per call.
+  constexpr size_t kChunk = 4096;
+  const size_t start = out.size();
+  size_t used = start;
+  int error_number = 0;
+  while (used - start < limit) {
+    const size_t want = std::min(kChunk, limit - (used - start));
+    out.resize(used + want);
+    ssize_t n = ::read(fd.get(), out.data() + used, want);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      error_number = errno;
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    used += static_cast<size_t>(n);
+  }
+  out.resize(used);
+  return error_number;
 }
 
 }  // namespace ephport

@@ -1,7 +1,9 @@
 #pragma once
-// Small readers for /proc files, shared by the sysctl and /proc/net code.
-// Errors name the file: "cannot read /proc/net/tcp: Permission denied".
+// Small readers for /proc files, shared by the sysctl, /proc/net and
+// /proc/PID code. Errors name the file: "cannot read /proc/net/tcp:
+// Permission denied".
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,5 +24,14 @@ std::optional<std::string> read_proc_file_if_exists(const std::string& path);
 // file does not exist and `missing_ok`; throws RuntimeError otherwise.
 bool for_each_proc_line(const std::string& path, bool missing_ok,
                         const std::function<void(std::string_view line)>& on_line);
+
+// Appends at most `limit` bytes of `name` (relative to the directory
+// `dir_fd`, or AT_FDCWD) to `out`, with open()/read(), and returns 0 or the
+// errno of the failure, without throwing: per-process files vanish with
+// their process and may be refused, which callers expect. Bounded because a
+// command line or a memory map can be megabytes. On failure `out` keeps what
+// was read before it. `out` keeps its capacity across calls: a caller
+// reading many files reuses one buffer.
+int read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& out);
 
 }  // namespace ephport
