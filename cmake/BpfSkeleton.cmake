@@ -1,18 +1,24 @@
-# The BPF bind-state reader: a bpf_iter/tcp program compiled with clang and
-# embedded in ephport as a libbpf skeleton, or a stub when that cannot be built.
+# ephport's BPF programs, each compiled with clang and embedded in ephport as
+# a libbpf skeleton together with its C++ reader, or replaced by a stub when
+# they cannot be built:
+#   bind_state     bpf_iter/tcp: the bind-bucket state of every TCP socket
+#                  (bind_state_reader.cpp, or bind_state_stub.cpp);
+#   socket_owners  iter/task_file: socket inode -> pid of every process
+#                  (socket_owners_reader.cpp, or socket_owners_stub.cpp).
 #
-# ephport_add_bind_state_reader(<target>) adds one of the two to <target>,
-# following EPHPORT_BPF:
-#   AUTO  the reader if clang, bpftool, libbpf (pkg-config) and kernel BTF are
-#         all found, else the stub; the status line names what is missing;
-#   ON    the reader, or a configure error naming what is missing;
-#   OFF   the stub.
+# ephport_add_bpf_programs(<target>) adds the readers or the stubs to
+# <target>, all of one or all of the other, following EPHPORT_BPF:
+#   AUTO  the readers if clang, bpftool, libbpf (pkg-config) and kernel BTF
+#         are all found, else the stubs; the status line names what is missing;
+#   ON    the readers, or a configure error naming what is missing;
+#   OFF   the stubs.
 #
-# At build time the reader's files are made in <build>/bpf/:
-#   vmlinux.h           bpftool btf dump file <BTF> format c (CO-RE types)
-#   bind_state.bpf.o    clang -g -O2 -target bpf
-#   bind_state.o        bpftool gen object: the same, linked, without DWARF
-#   bind_state.skel.h   bpftool gen skeleton: the object embedded in a header
+# At build time the programs' files are made in <build>/bpf/, for each NAME:
+#   vmlinux.h          bpftool btf dump file <BTF> format c (CO-RE types; one
+#                      for all programs)
+#   NAME.bpf.o         clang -g -O2 -target bpf
+#   NAME.o             bpftool gen object: the same, linked, without DWARF
+#   NAME.skel.h        bpftool gen skeleton: the object embedded in a header
 
 # Script mode, used by the build:
 #   cmake -DEPHPORT_OUTPUT=<file> -P BpfSkeleton.cmake -- <command> <args>...
@@ -91,17 +97,29 @@ function(_ephport_bpf_arch result)
   set(${result} ${arch} PARENT_SCOPE)
 endfunction()
 
-# The reader's object and skeleton, generated into <build>/bpf and compiled
-# into `target`.
-function(_ephport_bpf_skeleton target source)
+# <build>/bpf/vmlinux.h, the kernel types every program is compiled against.
+# Its rule is made once: the programs' rules all depend on the one file.
+function(_ephport_bpf_vmlinux)
+  get_property(done GLOBAL PROPERTY _EPHPORT_BPF_VMLINUX)
+  if(done)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY _EPHPORT_BPF_VMLINUX TRUE)
   set(gen ${CMAKE_BINARY_DIR}/bpf)
   file(MAKE_DIRECTORY ${gen})
-  get_filename_component(name ${source} NAME_WE)  # bind_state
-  _ephport_bpf_arch(arch)
-
   _ephport_capture(${gen}/vmlinux.h
     COMMAND ${EPHPORT_BPFTOOL} btf dump file ${EPHPORT_BPF_BTF} format c
     COMMENT "Generating vmlinux.h from ${EPHPORT_BPF_BTF}")
+endfunction()
+
+# One program's object and skeleton, generated into <build>/bpf from
+# <source> (NAME.bpf.c) and compiled into `target`, whose reader includes
+# NAME.skel.h. Called once per program.
+function(_ephport_bpf_skeleton target source)
+  set(gen ${CMAKE_BINARY_DIR}/bpf)
+  get_filename_component(name ${source} NAME_WE)  # bind_state, socket_owners
+  _ephport_bpf_arch(arch)
+  _ephport_bpf_vmlinux()
 
   set(include_flags "")
   foreach(dir ${LIBBPF_INCLUDE_DIRS} ${LIBBPF_INCLUDEDIR})
@@ -131,7 +149,11 @@ function(_ephport_bpf_skeleton target source)
   target_link_libraries(${target} PUBLIC PkgConfig::LIBBPF)
 endfunction()
 
-function(ephport_add_bind_state_reader target)
+# The programs' sources and readers, and the stubs used instead, in
+# src/collect/linux/bpf/ (excluded from the main glob).
+set(_EPHPORT_BPF_PROGRAMS bind_state socket_owners)
+
+function(ephport_add_bpf_programs target)
   set(dir ${PROJECT_SOURCE_DIR}/src/collect/linux/bpf)
   string(TOUPPER "${EPHPORT_BPF}" mode)
   if(NOT mode MATCHES "^(AUTO|ON|OFF)$")
@@ -142,25 +164,30 @@ function(ephport_add_bind_state_reader target)
   if(NOT mode STREQUAL "OFF")
     _ephport_find_bpf_tools(missing)
   endif()
+  set(what "BPF bind-state reader and socket-owner walk")
   if(missing)
     list(JOIN missing ", " missing_text)
     if(mode STREQUAL "ON")
-      message(FATAL_ERROR "ephport: EPHPORT_BPF=ON but the BPF bind-state reader cannot be "
-                          "built (missing: ${missing_text}); install clang, bpftool and "
+      message(FATAL_ERROR "ephport: EPHPORT_BPF=ON but the ${what} cannot be built "
+                          "(missing: ${missing_text}); install clang, bpftool and "
                           "libbpf-dev, or set EPHPORT_BPF=AUTO or OFF")
     endif()
-    message(STATUS "ephport: BPF bind-state reader OFF (missing: ${missing_text})")
+    message(STATUS "ephport: ${what} OFF, stubs built (missing: ${missing_text})")
   elseif(mode STREQUAL "OFF")
-    message(STATUS "ephport: BPF bind-state reader OFF (EPHPORT_BPF=OFF)")
+    message(STATUS "ephport: ${what} OFF, stubs built (EPHPORT_BPF=OFF)")
   endif()
 
   if(missing OR mode STREQUAL "OFF")
-    target_sources(${target} PRIVATE ${dir}/bind_state_stub.cpp)
+    foreach(program ${_EPHPORT_BPF_PROGRAMS})
+      target_sources(${target} PRIVATE ${dir}/${program}_stub.cpp)
+    endforeach()
     return()
   endif()
-  message(STATUS "ephport: BPF bind-state reader ON (${EPHPORT_BPF_CLANG}, ${EPHPORT_BPFTOOL}, "
+  message(STATUS "ephport: ${what} ON (${EPHPORT_BPF_CLANG}, ${EPHPORT_BPFTOOL}, "
                  "libbpf ${LIBBPF_VERSION}, BTF ${EPHPORT_BPF_BTF})")
-  target_sources(${target} PRIVATE ${dir}/bind_state_reader.cpp)
   target_compile_definitions(${target} PUBLIC EPHPORT_BPF_READER=1)
-  _ephport_bpf_skeleton(${target} ${dir}/bind_state.bpf.c)
+  foreach(program ${_EPHPORT_BPF_PROGRAMS})
+    target_sources(${target} PRIVATE ${dir}/${program}_reader.cpp)
+    _ephport_bpf_skeleton(${target} ${dir}/${program}.bpf.c)
+  endforeach()
 endfunction()
