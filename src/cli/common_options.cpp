@@ -34,6 +34,11 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
       ->check(CLI::IsMember({"auto", "bpf", "estimate"}));
   command.add_flag("--no-owners", options.no_owners,
                    "Skip mapping sockets to processes (#OfPids shows -)");
+  command
+      .add_option("--owner-source", options.owner_source,
+                  "How sockets are mapped to processes: a BPF walk of every process's files "
+                  "(needs CAP_BPF+CAP_PERFMON), /proc/PID/fd, or auto (BPF, else /proc)")
+      ->check(CLI::IsMember({"auto", "bpf", "procfs"}));
 }
 
 SampleOptions CommonOptions::to_sample_options() const {
@@ -57,6 +62,12 @@ SampleOptions CommonOptions::to_sample_options() const {
   }
   sample.netns = netns;
   sample.owners = !no_owners;
+  sample.owner_source = owner_source == "bpf"      ? OwnerSource::Mode::bpf
+                        : owner_source == "procfs" ? OwnerSource::Mode::procfs
+                                                   : OwnerSource::Mode::automatic;
+  if (proc_root != "/proc" && sample.owner_source == OwnerSource::Mode::bpf) {
+    throw InputError("--owner-source bpf reads this host; it cannot be used with --proc-root");
+  }
   sample.top = static_cast<size_t>(top);
   if (!range.empty()) {
     sample.range = parse_port_range(range, "--range");

@@ -15,6 +15,7 @@ struct CommonOptions {
   std::string proc_root = "/proc";
   std::string range;
   std::string bind_state = "auto";
+  std::string owner_source = "auto";
   bool no_owners = false;
   int top = 10;
 

@@ -7,6 +7,7 @@
 #include "analyze/trend.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/evidence_recorder.h"
 #include "cli/netns_all.h"
 #include "output/csv.h"
 #include "output/json.h"
@@ -24,6 +25,7 @@ struct LogOptions {
   std::string output = "EphemeralPortStats.log";
   double interval = 60;
   int count = 0;
+  EvidenceOptions evidence;
 };
 
 // One sample as whole lines; `header` adds the CSV header first.
@@ -45,12 +47,21 @@ int run_log(const LogOptions& options) {
   // Fail before the loop if the log cannot be opened for appending.
   AppendFile log = AppendFile::open(options.output);
   options.common.enter_namespace();
+  SampleSession session(sample);
+  std::unique_ptr<EvidenceRecorder> evidence;
+  if (!options.evidence.disabled && options.common.all_namespaces()) {
+    fmt::print(stderr,
+               "ephport: note: evidence bundles are per namespace; none with --netns all\n");
+  } else if (!options.evidence.disabled) {
+    evidence = std::make_unique<EvidenceRecorder>(options.evidence, options.output, session);
+  }
   install_stop_handlers();
 
   auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(options.interval));
   auto next = std::chrono::steady_clock::now();
   int dropped = 0;
+  int evidence_failed = 0;
   for (int taken = 0; options.count == 0 || taken < options.count; ++taken) {
     Analysis analysis;
     NetnsSamples all;  // --netns all: every namespace in each sample
@@ -58,7 +69,7 @@ int run_log(const LogOptions& options) {
       all = take_netns_samples(sample);
       trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
     } else {
-      analysis = take_sample(sample, nullptr);
+      analysis = session.take(nullptr);
       trend.observe_and_annotate(analysis);
     }
     auto record = [&](bool header) {
@@ -74,6 +85,9 @@ int run_log(const LogOptions& options) {
       fmt::print(stderr, "ephport: {}\n", error.what());
       ++dropped;
     }
+    if (evidence && !evidence->after_sample(analysis)) {
+      ++evidence_failed;
+    }
     if (stop_requested() || (options.count != 0 && taken + 1 == options.count)) {
       break;
     }
@@ -86,6 +100,11 @@ int run_log(const LogOptions& options) {
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
                options.output);
+    return kExitRuntime;
+  }
+  if (evidence_failed != 0) {
+    fmt::print(stderr, "ephport: {} evidence bundle(s) could not be written to {}\n",
+               evidence_failed, evidence->directory());
     return kExitRuntime;
   }
   return kExitOk;
@@ -107,6 +126,7 @@ CommandRunner add_log_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--count", options->count, "Samples to take (0 = until SIGINT/SIGTERM)")
       ->check(CLI::Range(0, 1000000));
+  add_evidence_options(*command, options->evidence);
   return [options, command]() {
     if (!command->parsed()) {
       return -1;

@@ -4,10 +4,12 @@
 
 #include <charconv>
 #include <optional>
+#include <utility>
 
 #include "analyze/aggregator.h"
 #include "collect/bind_state.h"
 #include "collect/import/capture_file.h"
+#include "collect/linux/process_info.h"
 #include "collect/owners.h"
 #include "util/error.h"
 
@@ -41,28 +43,41 @@ std::optional<PortSet> read_exact_bind_state(const SampleOptions& options, std::
 }
 }  // namespace
 
-Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
+SampleSession::SampleSession(SampleOptions options)
+    : options_(std::move(options)),
+      processes_(std::make_unique<ProcessInfoCache>(options_.collect.proc_root)) {
+  if (options_.owners && options_.scanned_owners == nullptr) {
+    owners_ = std::make_unique<OwnerSource>(options_.collect.proc_root, options_.owner_source);
+  }
+}
+
+SampleSession::~SampleSession() = default;
+
+Analysis SampleSession::take(CaptureWriter* save, std::optional<size_t> top) {
+  const SampleOptions& options = options_;
   HostFacts host = read_host_facts(options.collect.proc_root);
   host.netns = options.netns;
   host.source = options.collect.source == Source::procfs ? "procfs" : "netlink";
   if (options.range) {
     host.range = *options.range;
   }
-  std::optional<OwnerTable> owners;
+  std::optional<OwnerTable> scanned;
+  const OwnerTable* owners = nullptr;
   if (options.owners && options.scanned_owners != nullptr) {
-    owners = *options.scanned_owners;  // --netns all: one scan serves every namespace
-  } else if (options.owners) {
-    owners = OwnerTable::scan(options.collect.proc_root);
+    owners = options.scanned_owners;  // --netns all: one scan serves every namespace
+  } else if (owners_) {
+    scanned = owners_->scan();
+    owners = &*scanned;
   }
   std::string bind_state_note;
   std::optional<PortSet> bind_owned = read_exact_bind_state(options, bind_state_note);
-  Aggregator aggregator(host, owners ? &*owners : nullptr);
+  Aggregator aggregator(host, owners);
   aggregator.set_expiry_window_ms(options.expiry_window_ms);
   if (bind_owned) {
     aggregator.use_exact_bind_state(*bind_owned);
   }
   if (save != nullptr) {
-    save->write_host(host, owners ? &*owners : nullptr, bind_owned ? &*bind_owned : nullptr);
+    save->write_host(host, owners, bind_owned ? &*bind_owned : nullptr);
   }
   std::string source = collect_sockets(options.collect, [&](const SocketRecord& socket) {
     aggregator.add(socket);
@@ -70,12 +85,27 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
       save->add(socket);
     }
   });
-  Analysis analysis = aggregator.finish(options.top);
+  Analysis analysis = aggregator.finish(top.value_or(options.top));
   analysis.bind_state_note = bind_state_note;
   analysis.host.source = source;
   analysis.has_tcp = options.collect.tcp;
   analysis.has_udp = options.collect.udp;
+  if (owners != nullptr) {
+    analysis.owners.method = owners_ ? owners_->method() : "procfs";
+    // Identities are read after the walk, for the processes that matter only.
+    for (ProcessRow& row : analysis.processes) {
+      if (const ProcessInfo* info = processes_->get(row.pid)) {
+        row.info = *info;
+      }
+    }
+    processes_->end_sample();
+  }
   return analysis;
+}
+
+Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
+  SampleSession session(options);
+  return session.take(save);
 }
 
 Analysis analyze_capture(const std::string& path, const SampleOptions& options) {
@@ -103,6 +133,9 @@ Analysis analyze_capture(const std::string& path, const SampleOptions& options) 
   Analysis analysis = aggregator->finish(options.top);
   analysis.has_tcp = options.collect.tcp;
   analysis.has_udp = options.collect.udp;
+  if (owners.resolved) {
+    analysis.owners.method = "capture";  // pids as recorded; identities were not saved
+  }
   return analysis;
 }
 

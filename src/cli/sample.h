@@ -3,21 +3,26 @@
 // command shares; no formatting here.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "analyze/analysis.h"
 #include "collect/collector.h"
+#include "collect/owner_source.h"
 
 namespace ephport {
 
 class CaptureWriter;
 class OwnerTable;
+class ProcessInfoCache;
 
 struct SampleOptions {
   CollectOptions collect;
   std::string netns;  // recorded in the output; entering it is done once at start
   bool owners = true;
+  // --owner-source: the BPF task_file walk, /proc/PID/fd, or auto.
+  OwnerSource::Mode owner_source = OwnerSource::Mode::automatic;
   std::optional<PortRange> range;  // --range override
   // Process owners scanned beforehand (socket inodes are host-wide), or null
   // to scan them in take_sample().
@@ -31,8 +36,28 @@ struct SampleOptions {
   uint32_t expiry_window_ms = 0;
 };
 
-// Collects and analyses the current network namespace. With `save`, every
-// record and the host facts are also written to it.
+// Samples the current network namespace again and again (log, serve),
+// keeping what can be reused between samples: the loaded owner walk and the
+// identities of processes already seen.
+class SampleSession {
+ public:
+  explicit SampleSession(SampleOptions options);
+  ~SampleSession();
+  SampleSession(const SampleSession&) = delete;
+  SampleSession& operator=(const SampleSession&) = delete;
+
+  // Collects and analyses; with `save`, every record and the host facts are
+  // also written to it. `top` overrides options().top (evidence wants all).
+  Analysis take(CaptureWriter* save, std::optional<size_t> top = std::nullopt);
+  const SampleOptions& options() const { return options_; }
+
+ private:
+  SampleOptions options_;
+  std::unique_ptr<OwnerSource> owners_;
+  std::unique_ptr<ProcessInfoCache> processes_;
+};
+
+// One sample of the current network namespace (a session used once).
 Analysis take_sample(const SampleOptions& options, CaptureWriter* save);
 
 // Analyses a file written by `snapshot --save`.

@@ -2,12 +2,14 @@
 
 #include <memory>
 
+#include "analyze/process_filter.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "cli/netns_all.h"
 #include "collect/import/capture_file.h"
 #include "output/csv.h"
 #include "output/json.h"
+#include "output/process_output.h"
 #include "output/table.h"
 #include "util/error.h"
 
@@ -18,16 +20,33 @@ struct SnapshotOptions {
   CommonOptions common;
   std::string format = "table";
   std::string save;
+  bool processes = false;
+  ProcessFilter filter;
 };
 
-std::string render(const Analysis& analysis, const std::string& format) {
+std::string render(const Analysis& analysis, const std::string& format, bool processes) {
   if (format == "json") {
     return render_json(analysis);
   }
   if (format == "csv") {
     return render_csv_header() + render_csv_rows(analysis);
   }
+  if (processes) {
+    return render_address_table(analysis) + "\n" + render_summary_block(analysis) + "\n" +
+           render_process_table(analysis) + "\n" + render_notes(analysis);
+  }
   return render_snapshot_table(analysis);
+}
+
+void add_process_options(CLI::App& command, SnapshotOptions& options) {
+  command.add_flag("--processes", options.processes,
+                   "Add the processes holding ephemeral ports, and the TIME_WAIT/orphaned "
+                   "sockets no process holds, to the table");
+  command.add_option("--pid", options.filter.pids,
+                     "Show only this process (repeatable; implies --processes)");
+  command.add_option("--process", options.filter.names,
+                     "Show only processes with this name or executable base name (repeatable; "
+                     "implies --processes)");
 }
 }  // namespace
 
@@ -41,14 +60,24 @@ CommandRunner add_snapshot_command(CLI::App& app) {
   command->add_option("--save", options->save,
                       "Also write the raw socket records and host facts to FILE "
                       "(for `ephport analyze`)");
+  add_process_options(*command, *options);
   return [options, command]() {
     if (!command->parsed()) {
       return -1;
     }
     SampleOptions sample = options->common.to_sample_options();
+    bool processes = options->processes || !options->filter.empty();
+    if (processes && options->common.no_owners) {
+      throw InputError("--processes, --pid and --process need owners; drop --no-owners");
+    }
     if (options->common.all_namespaces()) {
       if (!options->save.empty()) {
         throw InputError("--save records one namespace; it cannot be used with --netns all");
+      }
+      if (processes) {
+        throw InputError(
+            "--processes/--pid/--process show one namespace; with --netns all use --format json "
+            "(processes[] per namespace)");
       }
       fmt::print("{}", render_netns_snapshot(take_netns_samples(sample), options->format));
       return 0;
@@ -62,7 +91,8 @@ CommandRunner add_snapshot_command(CLI::App& app) {
     if (save) {
       save->finish();
     }
-    fmt::print("{}", render(analysis, options->format));
+    keep_matching_processes(analysis, options->filter);
+    fmt::print("{}", render(analysis, options->format, processes));
     return 0;
   };
 }
@@ -76,12 +106,15 @@ CommandRunner add_analyze_command(CLI::App& app) {
   add_analysis_options(*command, options->common);
   command->add_option("--format", options->format, "Output format")
       ->check(CLI::IsMember({"table", "csv", "json"}));
+  add_process_options(*command, *options);
   return [options, file, command]() {
     if (!command->parsed()) {
       return -1;
     }
     Analysis analysis = analyze_capture(*file, options->common.to_sample_options());
-    fmt::print("{}", render(analysis, options->format));
+    keep_matching_processes(analysis, options->filter);
+    fmt::print("{}",
+               render(analysis, options->format, options->processes || !options->filter.empty()));
     return 0;
   };
 }

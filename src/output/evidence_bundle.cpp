@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "output/json.h"
 #include "platform/write_all.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -70,12 +71,20 @@ EvidenceBundle::EvidenceBundle(const std::string& root, std::chrono::system_cloc
   if (error) {
     fail(root_, error);
   }
-  // Two bundles in one second (a short --evidence-every) get a suffix.
+  // Bundles of one second (a short --evidence-every) get a suffix above any
+  // left of that second, so names keep sorting by age even after pruning
+  // freed a lower one.
   std::string base = timestamp_name(time);
-  name_ = base;
-  for (int suffix = 2; fs::exists(fs::path(root_) / name_); ++suffix) {
-    name_ = fmt::format("{}-{}", base, suffix);
+  int last = 0;
+  for (const auto& entry : fs::directory_iterator(root_, error)) {
+    std::string name = entry.path().filename().string();
+    if (name == base) {
+      last = std::max(last, 1);
+    } else if (is_bundle_name(name) && name.size() > base.size() && name.starts_with(base + "-")) {
+      last = std::max(last, std::stoi(name.substr(base.size() + 1)));
+    }
   }
+  name_ = last == 0 ? base : fmt::format("{}-{}", base, last + 1);
   partial_ = (fs::path(root_) / (std::string(kPartialPrefix) + name_)).string();
   fs::remove_all(partial_, error);  // a crashed attempt with the same name
   if (!fs::create_directory(partial_, error) || error) {
@@ -135,7 +144,7 @@ std::string EvidenceBundle::commit(nlohmann::ordered_json manifest) {
         {{"path", fs::relative(path, partial_).string()}, {"bytes", fs::file_size(path)}});
   }
   manifest["files"] = std::move(files);
-  write_file(kManifest, manifest.dump(2) + "\n");
+  write_file(kManifest, dump_json(manifest, true));
   fsync_path(path_of(kManifest), O_RDONLY);
   for (const fs::path& directory : directories) {
     fsync_path(directory.string(), O_RDONLY | O_DIRECTORY);

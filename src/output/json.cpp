@@ -118,6 +118,10 @@ json host_json(const HostFacts& host) {
 }
 }  // namespace
 
+std::string dump_json(const json& value, bool pretty) {
+  return value.dump(pretty ? 2 : -1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 json states_json(const StateCounts& states) {
   json object = json::object();
   for (size_t i = 0; i < states.size(); ++i) {
@@ -159,11 +163,11 @@ json snapshot_json(const Analysis& analysis) {
 }
 
 std::string render_json(const Analysis& analysis) {
-  return snapshot_json(analysis).dump(2) + "\n";
+  return dump_json(snapshot_json(analysis), true);
 }
 
 std::string render_jsonl(const Analysis& analysis) {
-  return snapshot_json(analysis).dump() + "\n";
+  return dump_json(snapshot_json(analysis), false);
 }
 
 }  // namespace ephport

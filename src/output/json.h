@@ -10,6 +10,11 @@ namespace ephport {
 
 inline constexpr const char* kSnapshotSchema = "ephport.snapshot/1";
 
+// Text of a JSON value plus a newline: indented by 2 when `pretty`, else one
+// line. Invalid UTF-8 (a comm cut inside a character, a hostile cmdline) is
+// replaced by U+FFFD instead of failing the whole output.
+std::string dump_json(const nlohmann::ordered_json& value, bool pretty);
+
 // {"ESTABLISHED": n, ...}, states with no socket left out.
 nlohmann::ordered_json states_json(const StateCounts& states);
 nlohmann::ordered_json snapshot_json(const Analysis& analysis);

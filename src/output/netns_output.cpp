@@ -202,11 +202,11 @@ json netns_snapshots_json(const NetnsSamples& samples) {
 }
 
 std::string render_netns_json(const NetnsSamples& samples) {
-  return netns_snapshots_json(samples).dump(2) + "\n";
+  return dump_json(netns_snapshots_json(samples), true);
 }
 
 std::string render_netns_jsonl(const NetnsSamples& samples) {
-  return netns_snapshots_json(samples).dump() + "\n";
+  return dump_json(netns_snapshots_json(samples), false);
 }
 
 }  // namespace ephport

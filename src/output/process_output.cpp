@@ -44,6 +44,7 @@ json process_info_json(const ProcessInfo& info) {
     unreadable.push_back(what);
   }
   return {{"name", info.name},
+          {"ppid", info.ppid},
           {"exe", text_or_null(info.exe)},
           {"cmdline", info.cmdline},
           {"cmdline_truncated", info.cmdline_truncated},
@@ -52,6 +53,8 @@ json process_info_json(const ProcessInfo& info) {
           {"cgroup", text_or_null(info.cgroup)},
           {"unit", text_or_null(info.unit)},
           {"container", text_or_null(info.container)},
+          {"runtime", text_or_null(info.runtime)},
+          {"pod", text_or_null(info.pod)},
           {"fd_count", info.fd_count >= 0 ? json(info.fd_count) : json(nullptr)},
           {"start_time_ticks", info.start_time},
           {"unreadable", std::move(unreadable)}};

@@ -77,6 +77,16 @@ TEST(EvidenceBundle, TwoBundlesInOneSecondGetASuffix) {
                                                   "20261118T110640Z-3"}));
 }
 
+TEST(EvidenceBundle, ASuffixNeverReusesAPrunedName) {
+  TempDir dir;
+  std::string root = dir.file("evidence");
+  for (int i = 0; i < 3; ++i) {
+    EvidenceBundle(root, at(1795000000)).commit({});
+  }
+  EXPECT_EQ(prune_evidence(root, 1), 2u);  // the base name and -2 are gone
+  EXPECT_EQ(EvidenceBundle(root, at(1795000000)).commit({}), root + "/20261118T110640Z-4");
+}
+
 TEST(EvidenceBundle, PruneKeepsTheNewest) {
   TempDir dir;
   std::string root = dir.file("evidence");

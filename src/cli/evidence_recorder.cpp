@@ -1,0 +1,191 @@
+#include "cli/evidence_recorder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "cli/sample.h"
+#include "collect/import/capture_file.h"
+#include "collect/linux/packet_ring.h"
+#include "collect/linux/process_info.h"
+#include "collect/linux/sysctl.h"
+#include "output/evidence_bundle.h"
+#include "output/json.h"
+#include "output/process_output.h"
+#include "util/error.h"
+#include "util/time_format.h"
+
+namespace ephport {
+
+namespace {
+using json = nlohmann::ordered_json;
+
+double pressure_of(const Analysis& analysis) {
+  double pressure = 0;
+  if (analysis.has_tcp) {
+    pressure = std::max(pressure, analysis.tcp.pressure_percent);
+  }
+  if (analysis.has_udp) {
+    pressure = std::max(pressure, analysis.udp.pressure_percent);
+  }
+  return pressure;
+}
+
+json detail_json(const ProcessDetail& detail, const ProcessRow& row) {
+  json object = {{"pid", row.pid}};
+  object.update(process_info_json(detail.info));
+  object["sockets"] = row.sockets;
+  object["ports_in_use"] = row.ports_in_use;
+  object["threads"] = detail.threads;
+  object["rss_kib"] = detail.rss_kib;
+  json limits = json::array();
+  for (const ProcessLimit& limit : detail.limits) {
+    limits.push_back(
+        {{"name", limit.name}, {"soft", limit.soft}, {"hard", limit.hard}, {"units", limit.units}});
+  }
+  object["limits"] = std::move(limits);
+  object["libraries"] = detail.libraries;
+  json unreadable = object["unreadable"];
+  for (const std::string& what : detail.unreadable) {
+    unreadable.push_back(what);
+  }
+  object["unreadable"] = std::move(unreadable);
+  return object;
+}
+}  // namespace
+
+void add_evidence_options(CLI::App& command, EvidenceOptions& options) {
+  command.add_flag("--no-evidence", options.disabled, "Never write evidence bundles");
+  command
+      .add_option("--evidence-at", options.at_percent,
+                  "Write an evidence bundle when pressure reaches PERCENT")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  command
+      .add_option("--evidence-every", options.every_seconds,
+                  "Seconds between two bundles while pressure stays high")
+      ->check(CLI::Range(0.0, 31536000.0))
+      ->capture_default_str();
+  command.add_option("--evidence-keep", options.keep, "Bundles kept; the oldest are removed")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  command.add_option("--evidence-dir", options.directory,
+                     "Where bundles go (default: evidence/ beside --output)");
+  command
+      .add_option("--heavy", options.heavy,
+                  "Sockets from which a process's exe, limits and libraries go in the bundle")
+      ->check(CLI::Range(1u, 100000000u))
+      ->capture_default_str();
+  command.add_option("--capture", options.capture_interface,
+                     "Keep a rolling capture of TCP SYN/FIN/RST on IFACE, saved in each bundle");
+  command.add_option("--capture-size", options.capture_mb, "Megabytes the capture keeps")
+      ->check(CLI::Range(0.1, 4096.0))
+      ->capture_default_str();
+}
+
+EvidenceRecorder::EvidenceRecorder(const EvidenceOptions& options, const std::string& log_path,
+                                   SampleSession& session)
+    : options_(options), session_(session) {
+  directory_ = options.directory;
+  if (directory_.empty()) {
+    std::filesystem::path parent = std::filesystem::path(log_path).parent_path();
+    directory_ =
+        (parent.empty() ? std::filesystem::path("evidence") : parent / "evidence").string();
+  }
+  std::error_code error;
+  if (std::filesystem::is_directory(directory_, error)) {
+    if (size_t removed = remove_partial_evidence(directory_); removed != 0) {
+      fmt::print(stderr, "ephport: removed {} incomplete evidence bundle(s) from {}\n", removed,
+                 directory_);
+    }
+  }
+  if (!options.capture_interface.empty()) {
+    auto bytes = static_cast<size_t>(std::llround(options.capture_mb * 1024 * 1024));
+    ring_ = std::make_unique<PacketRing>(options.capture_interface, bytes);
+  }
+}
+
+EvidenceRecorder::~EvidenceRecorder() = default;
+
+bool EvidenceRecorder::after_sample(const Analysis& analysis) {
+  if (pressure_of(analysis) < options_.at_percent) {
+    return true;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (last_written_ &&
+      now - *last_written_ < std::chrono::duration<double>(options_.every_seconds)) {
+    return true;
+  }
+  last_written_ = now;  // a failing disk is not retried every sample either
+  try {
+    write_bundle(analysis);
+    return true;
+  } catch (const FatalError& error) {
+    fmt::print(stderr, "ephport: evidence bundle not written: {}\n", error.what());
+    return false;
+  }
+}
+
+void EvidenceRecorder::write_bundle(const Analysis& trigger) {
+  EvidenceBundle bundle(directory_, trigger.host.time);
+  // A fresh sample whose raw sockets and analysis agree with each other,
+  // every destination listed.
+  CaptureWriter sockets(bundle.path_of("sockets.capture.jsonl"));
+  Analysis analysis = session_.take(&sockets, 0);
+  sockets.finish();
+  bundle.write_file("snapshot.json", render_json(analysis));
+
+  json processes = json::array();
+  for (const ProcessRow& row : analysis.processes) {
+    processes.push_back(process_json(row, 0));
+  }
+  json table = {{"schema", "ephport.processes/1"},
+                {"computer", analysis.host.computer},
+                {"time", format_rfc3339_utc(analysis.host.time, true)},
+                {"owners_method", analysis.owners.method},
+                {"processes", std::move(processes)},
+                {"unowned", unowned_json(analysis.tcp.unowned)}};
+  bundle.write_file("processes.json", dump_json(table, true));
+
+  json sysctls = json::object();
+  for (const auto& [name, value] : read_evidence_sysctls(session_.options().collect.proc_root)) {
+    sysctls[name] = value;
+  }
+  bundle.write_file("sysctls.json", dump_json(sysctls, true));
+
+  json heavy = json::array();
+  for (const ProcessRow& row : analysis.processes) {
+    if (row.sockets < options_.heavy) {
+      continue;
+    }
+    std::optional<ProcessDetail> detail =
+        read_process_detail(session_.options().collect.proc_root, row.pid);
+    if (detail) {
+      bundle.write_file(fmt::format("heavy/{}.json", row.pid),
+                        dump_json(detail_json(*detail, row), true));
+      heavy.push_back(row.pid);
+    }
+  }
+  if (ring_) {
+    ring_->save(bundle.path_of("capture.pcap"));
+  }
+  json manifest = {{"schema", "ephport.evidence/1"},
+                   {"computer", analysis.host.computer},
+                   {"time", format_rfc3339_utc(analysis.host.time, true)},
+                   {"ephport_version", EPHPORT_VERSION},
+                   {"trigger",
+                    {{"time", format_rfc3339_utc(trigger.host.time, true)},
+                     {"pressure_percent", std::round(pressure_of(trigger) * 100) / 100},
+                     {"threshold_percent", options_.at_percent}}},
+                   {"heavy_processes", std::move(heavy)},
+                   {"capture_interface", ring_ ? json(options_.capture_interface) : json(nullptr)}};
+  std::string path = bundle.commit(std::move(manifest));
+  size_t pruned = prune_evidence(directory_, static_cast<size_t>(options_.keep));
+  fmt::print(stderr, "ephport: evidence written to {} (pressure {:.1f}% >= {}%){}\n", path,
+             pressure_of(trigger), options_.at_percent,
+             pruned != 0 ? fmt::format(", {} older removed", pruned) : std::string());
+}
+
+}  // namespace ephport
