@@ -18,8 +18,11 @@
 // - If capturing fails later (the interface is deleted), the thread stops,
 //   what was captured stays saveable, and stats().error says why. A link
 //   going down and up again is not a failure: capturing resumes.
-// - The destructor stops and joins the thread within one poll interval even
-//   when the link is quiet.
+// - The destructor stops and joins the thread at once, even when the link is
+//   quiet: an eventfd wakes its poll() (which also times out every 200 ms as
+//   a fallback). Closing the capture then takes an RCU grace period (~25 ms).
+// - save() copies the held packets under the buffer's mutex (capturing waits
+//   for that copy, the kernel ring absorbs it) and writes the file outside.
 
 #include <atomic>
 #include <cstddef>
