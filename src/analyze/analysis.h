@@ -126,6 +126,8 @@ struct OwnerSummary {
   uint64_t processes_scanned = 0;
   uint64_t processes_unreadable = 0;
   std::string method;  // "bpf" (task_file iterator), "procfs" (/proc/PID/fd), "capture"
+  // Identities were read from /proc after the walk (not for a saved capture).
+  bool identities_read = false;
   // Sockets with a file (inode) whose process could not be found or read.
   uint64_t sockets_unattributed = 0;
 };

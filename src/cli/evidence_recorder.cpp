@@ -139,7 +139,7 @@ void EvidenceRecorder::write_bundle(const Analysis& trigger) {
 
   json processes = json::array();
   for (const ProcessRow& row : analysis.processes) {
-    processes.push_back(process_json(row, 0));
+    processes.push_back(process_json(row, 0, true));
   }
   json table = {{"schema", "ephport.processes/1"},
                 {"computer", analysis.host.computer},

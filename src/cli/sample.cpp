@@ -92,6 +92,7 @@ Analysis SampleSession::take(CaptureWriter* save, std::optional<size_t> top) {
   analysis.has_udp = options.collect.udp;
   if (owners != nullptr) {
     analysis.owners.method = owners_ ? owners_->method() : "procfs";
+    analysis.owners.identities_read = true;
     // Identities are read after the walk, for the processes that matter only.
     for (ProcessRow& row : analysis.processes) {
       if (const ProcessInfo* info = processes_->get(row.pid)) {

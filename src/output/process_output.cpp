@@ -60,13 +60,15 @@ json process_info_json(const ProcessInfo& info) {
           {"unreadable", std::move(unreadable)}};
 }
 
-json process_json(const ProcessRow& row, size_t top_destinations) {
+json process_json(const ProcessRow& row, size_t top_destinations, bool identities_read) {
   json object = {{"pid", row.pid}};
   if (row.info) {
     object.update(process_info_json(*row.info));
   } else {
-    object["name"] = nullptr;  // exited between the socket walk and reading /proc
-    object["exited"] = true;
+    object["name"] = nullptr;
+    // Live: it exited between the socket walk and reading /proc. A saved
+    // capture records pids only.
+    object["exited"] = identities_read ? json(true) : json(nullptr);
   }
   object["ports_in_use"] = row.ports_in_use;
   object["sockets"] = row.sockets;
@@ -110,7 +112,7 @@ json processes_json(const Analysis& analysis, size_t top_destinations) {
   }
   json array = json::array();
   for (const ProcessRow& row : analysis.processes) {
-    array.push_back(process_json(row, top_destinations));
+    array.push_back(process_json(row, top_destinations, analysis.owners.identities_read));
   }
   return array;
 }
@@ -150,7 +152,10 @@ std::string render_process_table(const Analysis& analysis) {
                         first.sockets);
     }
     rows.push_back(
-        {std::to_string(row.pid), info != nullptr ? info->name : "(exited)",
+        {std::to_string(row.pid),
+         info != nullptr                   ? info->name
+         : analysis.owners.identities_read ? "(exited)"
+                                           : "-",
          info != nullptr ? info->user : "-", info != nullptr ? cgroup_cell(*info) : "-",
          std::to_string(row.ports_in_use), count_of(row.states[tcp], SockState::established),
          count_of(row.states[tcp], SockState::close_wait), std::to_string(row.listening_ports),

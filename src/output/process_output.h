@@ -12,8 +12,10 @@
 namespace ephport {
 
 // One process; `top_destinations` caps its destinations[] (0 = all, as in
-// evidence bundles).
-nlohmann::ordered_json process_json(const ProcessRow& row, size_t top_destinations);
+// evidence bundles). `identities_read`: a row without identity exited
+// (live sample) rather than was never recorded (saved capture).
+nlohmann::ordered_json process_json(const ProcessRow& row, size_t top_destinations,
+                                    bool identities_read);
 // processes[]: null when owners were not resolved.
 nlohmann::ordered_json processes_json(const Analysis& analysis, size_t top_destinations);
 nlohmann::ordered_json unowned_json(const UnownedSockets& unowned);
