@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -107,13 +108,20 @@ class VethPair {
 };
 
 // The port eater, living in the client namespace with range 40000-42999:
-// named kEaterName, in its own cgroup. 'g' opens kStorm connections to the
-// server and answers how many it made; they stay open until the end.
-std::unique_ptr<NetnsHolder> start_eater(const VethPair& link, const TestCgroup& cgroup) {
-  auto setup = [&cgroup](Lab& lab) {
+// named kEaterName, in its own cgroup, root's or (as_nobody) nobody's. 'g' opens kStorm connections
+// to the server and answers how many it made; they stay open until the end.
+std::unique_ptr<NetnsHolder> start_eater(const VethPair& link, const TestCgroup& cgroup,
+                                         bool as_nobody) {
+  auto setup = [&cgroup, as_nobody](Lab& lab) {
     lab.set_range(40000, 42999);
     ::prctl(PR_SET_NAME, kEaterName);
     cgroup.join();
+    if (as_nobody) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
+        throw std::runtime_error("cannot become nobody");
+      }
+      ::prctl(PR_SET_DUMPABLE, 1);  // setuid made /proc/PID root's; give it back
+    }
     return std::string("ready");
   };
   auto command = [](Lab&, char letter) {
@@ -153,14 +161,17 @@ std::string exe_of_this_test() {
   return fs::read_symlink("/proc/self/exe").string();
 }
 
-// A veth pair, the server, and the eater in its cgroup, ready to storm.
+// A veth pair, the server, and (from the first storm) the eater in its cgroup.
 class ProcessEvidence : public ::testing::Test {
  protected:
-  void SetUp() override {
-    server_ = start_server(link_);
-    eater_ = start_eater(link_, cgroup_);
+  void SetUp() override { server_ = start_server(link_); }
+  // Starts the eater (once) and has it open its connections.
+  void storm(bool as_nobody = false) {
+    if (!eater_) {
+      eater_ = start_eater(link_, cgroup_, as_nobody);
+    }
+    ASSERT_EQ(eater_->ask('g'), kStorm);
   }
-  void storm() { ASSERT_EQ(eater_->ask('g'), kStorm); }
   pid_t eater_pid() const { return eater_->pid(); }
   std::string client_netns() const { return link_.client().name(); }
   const std::string& cgroup_name() const { return cgroup_.name(); }
@@ -176,8 +187,8 @@ TEST_F(ProcessEvidence, TheEaterIsNamedWithItsExeCgroupAndCounts) {
   storm();
 
   // JSON, selected by pid.
-  RunResult json = run_ephport({"snapshot", "--netns", client_netns(), "--format", "json",
-                                "--pid", std::to_string(eater_pid())});
+  RunResult json = run_ephport({"snapshot", "--netns", client_netns(), "--format", "json", "--pid",
+                                std::to_string(eater_pid())});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   Json snapshot = Json::parse(json.out);
   ASSERT_EQ(snapshot.at("processes").size(), 1u) << snapshot.at("processes").dump();
@@ -199,8 +210,8 @@ TEST_F(ProcessEvidence, TheEaterIsNamedWithItsExeCgroupAndCounts) {
   EXPECT_EQ(snapshot.at("owners").at("sockets_unattributed"), 0);
 
   // The table, selected by name.
-  RunResult table = run_ephport(
-      {"snapshot", "--netns", client_netns(), "--processes", "--process", kEaterName});
+  RunResult table =
+      run_ephport({"snapshot", "--netns", client_netns(), "--processes", "--process", kEaterName});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("Processes holding ephemeral ports (1):"), std::string::npos)
       << table.out;
@@ -215,14 +226,46 @@ TEST_F(ProcessEvidence, BothOwnerSourcesAgree) {
   storm();
   std::vector<Json> views;
   for (const char* source : {"bpf", "procfs"}) {
-    RunResult run = run_ephport({"snapshot", "--netns", client_netns(), "--format", "json",
-                                 "--owner-source", source});
+    RunResult run = run_ephport(
+        {"snapshot", "--netns", client_netns(), "--format", "json", "--owner-source", source});
     ASSERT_EQ(run.exit_code, 0) << source << ": " << run.err;
     Json snapshot = Json::parse(run.out);
     EXPECT_EQ(snapshot.at("owners").at("method"), source);
     views.push_back(snapshot.at("processes"));
   }
   EXPECT_EQ(views[0], views[1]);
+}
+
+// Without privileges ephport attributes what it can see and says what not:
+// ephport and the eater run as nobody; root's processes stay unreadable.
+TEST_F(ProcessEvidence, WithoutRootTheVisibleProcessIsNamedAndTheRestCounted) {
+  storm(/*as_nobody=*/true);
+  const std::string command = fmt::format(
+      "ip netns exec {} setpriv --reuid=65534 --regid=65534 --clear-groups {} "
+      "snapshot --format json --processes",
+      client_netns(), EPHPORT_BINARY);
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  while (size_t count = std::fread(buffer, 1, sizeof buffer, pipe)) {
+    out.append(buffer, count);
+  }
+  ASSERT_EQ(::pclose(pipe), 0) << out;
+  Json snapshot = Json::parse(out);
+  const Json& owners = snapshot.at("owners");
+  EXPECT_EQ(owners.at("method"), "procfs");  // no BPF without CAP_BPF: /proc instead
+  EXPECT_EQ(owners.at("complete"), false);
+  EXPECT_GT(owners.at("processes_unreadable").get<int>(), 0);
+  // The server's backlog sockets are root's (its holder never dropped privileges).
+  EXPECT_EQ(owners.at("sockets_unattributed"), 0) << "they live in the other namespace";
+  ASSERT_EQ(snapshot.at("processes").size(), 1u) << snapshot.at("processes").dump();
+  const Json& process = snapshot.at("processes")[0];
+  EXPECT_EQ(process.at("pid"), eater_pid());
+  EXPECT_EQ(process.at("name"), kEaterName);
+  EXPECT_EQ(process.at("user"), "nobody");
+  EXPECT_EQ(process.at("exe"), exe_of_this_test());
+  EXPECT_EQ(process.at("ports_in_use"), kStorm);
 }
 
 struct Bundle {
@@ -366,9 +409,9 @@ TEST_F(ProcessEvidence, BundlesRotateOldestFirst) {
   TempDirectory dir;
   storm();
 
-  RunResult result = run_ephport({"log", "--netns", client_netns(), "--interval", "0.2",
-                                  "--count", "7", "--output", dir.file("ports.log"),
-                                  "--evidence-every", "0", "--evidence-keep", "3"});
+  RunResult result = run_ephport({"log", "--netns", client_netns(), "--interval", "0.2", "--count",
+                                  "7", "--output", dir.file("ports.log"), "--evidence-every", "0",
+                                  "--evidence-keep", "3"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::vector<std::string> written;
   for (const std::string& line : split_lines(result.err)) {
