@@ -14,6 +14,7 @@ packages="
   clang bpftool libbpf-dev
   libbenchmark-dev net-tools
   libpcap-dev tcpdump
+  prometheus
 "
 
 if [ "$(id -u)" -ne 0 ]; then
