@@ -11,9 +11,11 @@ packages="
   libcli11-dev libfmt-dev nlohmann-json3-dev libmnl-dev
   libgtest-dev libgmock-dev
   iproute2 procps
+  systemd
   clang bpftool libbpf-dev
   libbenchmark-dev net-tools
   libpcap-dev tcpdump
+  prometheus
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -3,14 +3,16 @@
 #include <string_view>
 #include <vector>
 
+#include "analyze/plugin_range.h"
 #include "cli/commands.h"
+#include "output/plugin_output.h"
 #include "util/error.h"
 
 namespace ephport {
 
 namespace {
 bool is_subcommand(std::string_view word) {
-  return word == "snapshot" || word == "log" || word == "analyze";
+  return word == "snapshot" || word == "log" || word == "analyze" || word == "check";
 }
 
 // `ephport [options]` means `ephport snapshot [options]`.
@@ -31,7 +33,7 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version,-V", EPHPORT_VERSION);
   app.require_subcommand(0, 1);
   std::vector<CommandRunner> runners = {add_snapshot_command(app), add_log_command(app),
-                                        add_analyze_command(app)};
+                                        add_analyze_command(app), add_check_command(app)};
   std::vector<std::string> args = with_default_command(argc, argv);
   std::string command = args.empty() ? std::string("snapshot") : args[0];
   try {
@@ -42,6 +44,11 @@ int run_cli(int argc, char** argv) {
       return app.exit(error);
     }
     std::string hint = is_subcommand(command) ? "ephport " + command + " --help" : "ephport --help";
+    if (command == "check") {
+      // A monitoring system reads stdout and the plugin codes: usage errors are UNKNOWN.
+      fmt::print("{}", render_plugin_unknown(fmt::format("{} (see '{}')", error.what(), hint)));
+      return static_cast<int>(PluginState::unknown);
+    }
     fmt::print(stderr, "ephport: {} (see '{}')\n", error.what(), hint);
     return kExitUsage;
   }

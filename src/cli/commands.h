@@ -13,9 +13,12 @@ using CommandRunner = std::function<int()>;
 CommandRunner add_snapshot_command(CLI::App& app);
 CommandRunner add_log_command(CLI::App& app);
 CommandRunner add_analyze_command(CLI::App& app);
+// Monitoring-plugin mode: answers on stdout, exits 0-3, never throws.
+CommandRunner add_check_command(CLI::App& app);
 
 // Entry point used by main(): parses argv, runs the chosen command, returns
-// the exit code. Usage errors print one line and return 2.
+// the exit code. Usage errors print one line and return 2; in check mode
+// they print an UNKNOWN status line on stdout and return 3.
 int run_cli(int argc, char** argv);
 
 }  // namespace ephport
