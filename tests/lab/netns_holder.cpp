@@ -29,6 +29,48 @@ NamedNetns::~NamedNetns() {
   std::system(("ip netns delete " + name_ + " 2>/dev/null").c_str());
 }
 
+namespace {
+constexpr const char* kMacA = "02:00:00:00:02:31";
+constexpr const char* kMacB = "02:00:00:00:02:32";
+}  // namespace
+
+void run_command(const std::string& command) {
+  const int status = std::system(command.c_str());
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command);
+  }
+}
+
+VethPair::VethPair(const std::string& tag)
+    : a_("ephport-" + tag + "-a-" + std::to_string(::getpid())),
+      b_("ephport-" + tag + "-b-" + std::to_string(::getpid())) {
+  const std::string in_a = "ip -n " + a_.name() + " ";
+  const std::string in_b = "ip -n " + b_.name() + " ";
+  run_command(in_a + "link add eph-a address " + kMacA + " type veth peer name eph-b address " +
+              kMacB + " netns " + b_.name());
+  run_command(in_a + "address add " + kClientV4 + "/24 dev eph-a");
+  run_command(in_a + "address add " + kClientV6 + "/64 dev eph-a nodad");
+  run_command(in_b + "address add " + kServerV4 + "/24 dev eph-b");
+  run_command(in_b + "address add " + kServerV6 + "/64 dev eph-b nodad");
+  for (const std::string& in : {in_a, in_b}) {
+    run_command(in + "link set lo up");
+  }
+  run_command(in_a + "link set eph-a up");
+  run_command(in_b + "link set eph-b up");
+  fix_neighbours();
+}
+
+void VethPair::fix_neighbours() const {
+  for (const char* address : {kServerV4, kServerV6}) {
+    run_command("ip -n " + a_.name() + " neigh replace " + address + " lladdr " + kMacB +
+                " dev eph-a nud permanent");
+  }
+  for (const char* address : {kClientV4, kClientV6}) {
+    run_command("ip -n " + b_.name() + " neigh replace " + address + " lladdr " + kMacA +
+                " dev eph-b nud permanent");
+  }
+}
+
 NetnsHolder::NetnsHolder(const std::string& netns_path, Setup setup, Command command) {
   int to_child[2];
   int from_child[2];

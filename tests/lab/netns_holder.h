@@ -26,6 +26,34 @@ class NamedNetns {
   std::string name_;
 };
 
+// Runs a shell command; throws naming it unless it exits 0.
+void run_command(const std::string& command);
+
+// Namespaces A and B joined by a veth pair eph-a (in A) / eph-b (in B),
+// addressed in IPv4 and IPv6 (nodad: usable at once), with fixed neighbour
+// entries: no ARP/ND delay right after the link comes up (a first neighbour
+// solicitation lost before carrier delays a SYN by 1 s). Deleting the
+// namespaces removes the pair, so cleanup is NamedNetns's whatever failed.
+class VethPair {
+ public:
+  static constexpr const char* kClientV4 = "10.231.0.1";  // A
+  static constexpr const char* kServerV4 = "10.231.0.2";  // B
+  static constexpr const char* kClientV6 = "fd00:231::1";
+  static constexpr const char* kServerV6 = "fd00:231::2";
+  static constexpr const char* kClientDevice = "eph-a";
+
+  // `tag` names the namespaces: ephport-<tag>-a-<pid>, ephport-<tag>-b-<pid>.
+  explicit VethPair(const std::string& tag);
+  const NamedNetns& a() const { return a_; }
+  const NamedNetns& b() const { return b_; }
+  // Taking a link down flushes the neighbours: call again after bringing it back.
+  void fix_neighbours() const;
+
+ private:
+  NamedNetns a_;
+  NamedNetns b_;
+};
+
 // A forked child inside a network namespace that builds a population and
 // holds it until destroyed. In the child, with `lo` up: `setup` builds the
 // population on a Lab of that namespace and returns the text of its ready

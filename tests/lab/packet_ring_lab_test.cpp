@@ -28,66 +28,7 @@
 namespace ephport::lab {
 namespace {
 
-constexpr const char* kClientV4 = "10.231.0.1";
-constexpr const char* kServerV4 = "10.231.0.2";
-constexpr const char* kClientV6 = "fd00:231::1";
-constexpr const char* kServerV6 = "fd00:231::2";
 constexpr uint16_t kPort = 8080;
-constexpr const char* kClientDevice = "eph-a";  // in namespace A
-constexpr const char* kMacA = "02:00:00:00:02:31";
-constexpr const char* kMacB = "02:00:00:00:02:32";
-
-void run_or_throw(const std::string& command) {
-  const int status = std::system(command.c_str());
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command);
-  }
-}
-
-// Namespaces A and B joined by eph-a (A) / eph-b (B), addressed in IPv4 and
-// IPv6 (nodad: usable at once). Deleting the namespaces removes the veth
-// pair, so cleanup is NamedNetns's, whatever failed.
-class VethPair {
- public:
-  VethPair()
-      : a_("ephport-ring-a-" + std::to_string(::getpid())),
-        b_("ephport-ring-b-" + std::to_string(::getpid())) {
-    const std::string in_a = "ip -n " + a_.name() + " ";
-    const std::string in_b = "ip -n " + b_.name() + " ";
-    run_or_throw(in_a + "link add eph-a address " + kMacA + " type veth peer name eph-b address " +
-                 kMacB + " netns " + b_.name());
-    run_or_throw(in_a + "address add " + kClientV4 + "/24 dev eph-a");
-    run_or_throw(in_a + "address add " + kClientV6 + "/64 dev eph-a nodad");
-    run_or_throw(in_b + "address add " + kServerV4 + "/24 dev eph-b");
-    run_or_throw(in_b + "address add " + kServerV6 + "/64 dev eph-b nodad");
-    for (const std::string& in : {in_a, in_b}) {
-      run_or_throw(in + "link set lo up");
-    }
-    run_or_throw(in_a + "link set eph-a up");
-    run_or_throw(in_b + "link set eph-b up");
-    fix_neighbours();
-  }
-  const NamedNetns& a() const { return a_; }
-  const NamedNetns& b() const { return b_; }
-
-  // Fixed neighbours: no ARP/ND right after the link comes up (a first
-  // neighbour solicitation lost before carrier delays a SYN by 1 s). Taking
-  // a link down flushes them: call again after bringing it back.
-  void fix_neighbours() const {
-    for (const char* address : {kServerV4, kServerV6}) {
-      run_or_throw("ip -n " + a_.name() + " neigh replace " + address + " lladdr " + kMacB +
-                   " dev eph-a nud permanent");
-    }
-    for (const char* address : {kClientV4, kClientV6}) {
-      run_or_throw("ip -n " + b_.name() + " neigh replace " + address + " lladdr " + kMacA +
-                   " dev eph-b nud permanent");
-    }
-  }
-
- private:
-  NamedNetns a_;
-  NamedNetns b_;
-};
 
 // Moves the calling thread into `netns` (the home NetnsHome goes back to).
 void enter(NetnsHome& home, const NamedNetns& netns) {
@@ -218,20 +159,20 @@ TEST_F(PacketRingLab, StormIsSavedWithEverySynForTcpdump) {
   constexpr int kV4 = 300;
   constexpr int kV6 = 60;
   constexpr int kV6Aborted = 20;
-  VethPair veth;
+  VethPair veth("ring");
   NetnsHome home;
   Lab lab(false);  // its sockets stay in the namespace they were made in
   enter(home, veth.b());
-  lab.listen(kServerV4, kPort);
-  lab.listen_v6only(kServerV6, kPort);
+  lab.listen(VethPair::kServerV4, kPort);
+  lab.listen_v6only(VethPair::kServerV6, kPort);
   enter(home, veth.a());
-  PacketRing ring(kClientDevice, 8 << 20);
+  PacketRing ring(VethPair::kClientDevice, 8 << 20);
   EXPECT_EQ(ring.linktype(), DLT_EN10MB);
 
   const auto start = std::chrono::steady_clock::now();
   // v4: SYN, SYN-ACK, FIN from each side. v6: SYN, SYN-ACK, and RSTs for some.
-  const std::vector<uint16_t> v4 = lab.time_wait("", kServerV4, kPort, kV4);
-  const std::vector<uint16_t> v6 = lab.connect("", kServerV6, kPort, kV6);
+  const std::vector<uint16_t> v4 = lab.time_wait("", VethPair::kServerV4, kPort, kV4);
+  const std::vector<uint16_t> v6 = lab.connect("", VethPair::kServerV6, kPort, kV6);
   const double storm_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   lab.abort_connections(kPort, std::vector<uint16_t>(v6.begin(), v6.begin() + kV6Aborted));
@@ -284,16 +225,16 @@ TEST_F(PacketRingLab, StormIsSavedWithEverySynForTcpdump) {
 TEST_F(PacketRingLab, SmallBoundKeepsTheNewestPackets) {
   constexpr size_t kBound = size_t{64} * 1024;
   constexpr int kConnections = 2000;
-  VethPair veth;
+  VethPair veth("ring");
   NetnsHome home;
   Lab lab(false);
   enter(home, veth.b());
-  lab.listen(kServerV4, kPort);
+  lab.listen(VethPair::kServerV4, kPort);
   enter(home, veth.a());
-  PacketRing ring(kClientDevice, kBound);
+  PacketRing ring(VethPair::kClientDevice, kBound);
 
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<uint16_t> ports = lab.time_wait("", kServerV4, kPort, kConnections);
+  const std::vector<uint16_t> ports = lab.time_wait("", VethPair::kServerV4, kPort, kConnections);
   const double storm_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // TIME_WAIT keeps every port taken: first and last are told apart by port.
@@ -334,19 +275,19 @@ TEST_F(PacketRingLab, SmallBoundKeepsTheNewestPackets) {
 
 // Down and up again is not an error: the kernel hooks the socket back on.
 TEST_F(PacketRingLab, KeepsCapturingAcrossALinkFlap) {
-  VethPair veth;
+  VethPair veth("ring");
   NetnsHome home;
   Lab lab(false);
   enter(home, veth.b());
-  lab.listen(kServerV4, kPort);
+  lab.listen(VethPair::kServerV4, kPort);
   enter(home, veth.a());
-  PacketRing ring(kClientDevice, 1 << 20);
-  std::vector<uint16_t> ports = lab.time_wait("", kServerV4, kPort, 5);
+  PacketRing ring(VethPair::kClientDevice, 1 << 20);
+  std::vector<uint16_t> ports = lab.time_wait("", VethPair::kServerV4, kPort, 5);
   wait_for_captured(ring, 4 * ports.size());
-  run_or_throw("ip -n " + veth.a().name() + " link set eph-a down");
-  run_or_throw("ip -n " + veth.a().name() + " link set eph-a up");
+  run_command("ip -n " + veth.a().name() + " link set eph-a down");
+  run_command("ip -n " + veth.a().name() + " link set eph-a up");
   veth.fix_neighbours();
-  const std::vector<uint16_t> after = lab.time_wait("", kServerV4, kPort, 5);
+  const std::vector<uint16_t> after = lab.time_wait("", VethPair::kServerV4, kPort, 5);
   ports.insert(ports.end(), after.begin(), after.end());
   const PacketRingStats stats = wait_for_captured(ring, 4 * ports.size());
   EXPECT_EQ(stats.error, "");
@@ -360,16 +301,16 @@ TEST_F(PacketRingLab, KeepsCapturingAcrossALinkFlap) {
 
 // A deleted interface ends the capture; what was held is still saved.
 TEST_F(PacketRingLab, AVanishedInterfaceStopsTheCaptureButKeepsWhatItHeld) {
-  VethPair veth;
+  VethPair veth("ring");
   NetnsHome home;
   Lab lab(false);
   enter(home, veth.b());
-  lab.listen(kServerV4, kPort);
+  lab.listen(VethPair::kServerV4, kPort);
   enter(home, veth.a());
-  PacketRing ring(kClientDevice, 1 << 20);
-  const std::vector<uint16_t> ports = lab.time_wait("", kServerV4, kPort, 5);
+  PacketRing ring(VethPair::kClientDevice, 1 << 20);
+  const std::vector<uint16_t> ports = lab.time_wait("", VethPair::kServerV4, kPort, 5);
   wait_for_captured(ring, 4 * ports.size());
-  run_or_throw("ip -n " + veth.a().name() + " link delete eph-a");
+  run_command("ip -n " + veth.a().name() + " link delete eph-a");
   const std::string error = wait_for_error(ring);
   EXPECT_NE(error.find("'eph-a'"), std::string::npos) << error;
   lab_note("after deleting the interface: " + error);

@@ -33,12 +33,6 @@ constexpr int kStorm = 1500;
 constexpr uint16_t kServerPort = 8080;
 constexpr const char* kEaterName = "port-eater";
 
-void run(const std::string& command) {
-  if (std::system(command.c_str()) != 0) {
-    throw std::runtime_error("failed: " + command);
-  }
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream content;
@@ -82,31 +76,6 @@ class TestCgroup {
   std::string path_;
 };
 
-// Client namespace A (10.77.0.1 on eva) and server namespace B (10.77.0.2 on
-// evb), joined by a veth pair: the storm crosses a real link.
-class VethPair {
- public:
-  VethPair()
-      : client_("ephport-eva-" + std::to_string(::getpid())),
-        server_("ephport-evb-" + std::to_string(::getpid())) {
-    const std::string a = "ip -n " + client_.name() + " ";
-    const std::string b = "ip -n " + server_.name() + " ";
-    run(a + "link add eva type veth peer name evb netns " + server_.name());
-    run(a + "addr add 10.77.0.1/24 dev eva");
-    run(b + "addr add 10.77.0.2/24 dev evb");
-    run(a + "link set eva up");
-    run(b + "link set evb up");
-    run(a + "link set lo up");
-    run(b + "link set lo up");
-  }
-  const NamedNetns& client() const { return client_; }
-  const NamedNetns& server() const { return server_; }
-
- private:
-  NamedNetns client_;
-  NamedNetns server_;
-};
-
 // The port eater, living in the client namespace with range 40000-42999:
 // named kEaterName, in its own cgroup, root's or (as_nobody) nobody's. 'g' opens kStorm connections
 // to the server and answers how many it made; they stay open until the end.
@@ -132,7 +101,7 @@ std::unique_ptr<NetnsHolder> start_eater(const VethPair& link, const TestCgroup&
     sockaddr_in server{};
     server.sin_family = AF_INET;
     server.sin_port = htons(kServerPort);
-    ::inet_pton(AF_INET, "10.77.0.2", &server.sin_addr);
+    ::inet_pton(AF_INET, VethPair::kServerV4, &server.sin_addr);
     for (int i = 0; i < kStorm; ++i) {
       UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
       if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
@@ -142,15 +111,15 @@ std::unique_ptr<NetnsHolder> start_eater(const VethPair& link, const TestCgroup&
     }
     return static_cast<int>(held.size());
   };
-  auto eater = std::make_unique<NetnsHolder>(link.client().path(), setup, command);
+  auto eater = std::make_unique<NetnsHolder>(link.a().path(), setup, command);
   eater->wait_ready();
   return eater;
 }
 
 // The server: a listener whose backlog holds the whole storm (never accepted).
 std::unique_ptr<NetnsHolder> start_server(const VethPair& link) {
-  auto server = std::make_unique<NetnsHolder>(link.server().path(), [](Lab& lab) {
-    lab.listen("10.77.0.2", kServerPort);
+  auto server = std::make_unique<NetnsHolder>(link.b().path(), [](Lab& lab) {
+    lab.listen(VethPair::kServerV4, kServerPort);
     return std::string("listening");
   });
   server->wait_ready();
@@ -173,11 +142,11 @@ class ProcessEvidence : public ::testing::Test {
     ASSERT_EQ(eater_->ask('g'), kStorm);
   }
   pid_t eater_pid() const { return eater_->pid(); }
-  std::string client_netns() const { return link_.client().name(); }
+  std::string client_netns() const { return link_.a().name(); }
   const std::string& cgroup_name() const { return cgroup_.name(); }
 
  private:
-  VethPair link_;
+  VethPair link_{"evidence"};
   TestCgroup cgroup_;
   std::unique_ptr<NetnsHolder> server_;
   std::unique_ptr<NetnsHolder> eater_;
@@ -203,7 +172,7 @@ TEST_F(ProcessEvidence, TheEaterIsNamedWithItsExeCgroupAndCounts) {
   EXPECT_EQ(process.at("protocols").at("tcp").at("states").at("ESTABLISHED"), kStorm);
   EXPECT_GE(process.at("fd_count").get<int>(), kStorm);
   const Json& top = process.at("destinations")[0];
-  EXPECT_EQ(top.at("remote_address"), "10.77.0.2");
+  EXPECT_EQ(top.at("remote_address"), VethPair::kServerV4);
   EXPECT_EQ(top.at("remote_port"), kServerPort);
   EXPECT_EQ(top.at("sockets"), kStorm);
   // The owners came from one place, and every socket with a file was placed.
@@ -217,7 +186,7 @@ TEST_F(ProcessEvidence, TheEaterIsNamedWithItsExeCgroupAndCounts) {
       << table.out;
   for (const std::string& expected :
        {std::to_string(eater_pid()), std::string(kEaterName), cgroup_name(), exe_of_this_test(),
-        std::string("10.77.0.2:8080 (1500)")}) {
+        fmt::format("{}:{} ({})", VethPair::kServerV4, kServerPort, kStorm)}) {
     EXPECT_NE(table.out.find(expected), std::string::npos) << expected << "\n" << table.out;
   }
 }
@@ -355,7 +324,7 @@ TEST_F(ProcessEvidence, ABundleTakenDuringTheStormHoldsTheEaterAndItsSyns) {
   TempDirectory dir;
 
   EphportProcess log({"log", "--netns", client_netns(), "--interval", "0.5", "--count", "8",
-                      "--output", dir.file("ports.log"), "--capture", "eva"});
+                      "--output", dir.file("ports.log"), "--capture", VethPair::kClientDevice});
   wait_for_content(dir.file("ports.log"));  // the ring is open, the first sample taken
   storm();
   RunResult result = log.finish(60s);
@@ -375,7 +344,7 @@ TEST_F(ProcessEvidence, ABundleTakenDuringTheStormHoldsTheEaterAndItsSyns) {
   ASSERT_NE(eater_row, processes.at("processes").end()) << processes.dump();
   EXPECT_EQ(eater_row->at("name"), kEaterName);
   EXPECT_EQ(eater_row->at("ports_in_use"), kStorm);
-  EXPECT_EQ(eater_row->at("addresses")[0].at("address"), "10.77.0.1");
+  EXPECT_EQ(eater_row->at("addresses")[0].at("address"), VethPair::kClientV4);
 
   Json heavy = Json::parse(slurp(bundle.path + "/heavy/" + std::to_string(eater_pid()) + ".json"));
   EXPECT_EQ(heavy.at("exe"), exe_of_this_test());
