@@ -4,6 +4,9 @@
 # clang, bpftool and libbpf-dev build the BPF bind-state reader; Google
 # Benchmark and net-tools (netstat) are for bench/. libpcap keeps the packet
 # ring of evidence bundles; tcpdump reads those captures back in the tests.
+# serve: cpp-httplib (built with OpenSSL), yaml-cpp (--web.config.file),
+# libcrypt (bcrypt); its tests run a real Prometheus (prometheus, promtool)
+# and make certificates with openssl.
 set -eu
 
 packages="
@@ -15,6 +18,7 @@ packages="
   clang bpftool libbpf-dev
   libbenchmark-dev net-tools
   libpcap-dev tcpdump
+  libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcrypt-dev openssl
   prometheus
 "
 
@@ -31,6 +35,16 @@ done
 if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # The prometheus package enables and starts its service on install; the
+  # tests start their own server, so a policy-rc.d answering 101 ("action
+  # forbidden") keeps invoke-rc.d from starting one, where no image already
+  # has such a policy. Removed again on exit when it was ours.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    trap 'rm -f "$policy"' EXIT
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+  fi
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing
 fi
