@@ -1,0 +1,388 @@
+#include "output/prometheus.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ephport {
+
+namespace {
+
+using Label = std::pair<std::string_view, std::string>;
+using Labels = std::initializer_list<Label>;
+
+// Writes families one after the other. A family's HELP and TYPE lines are
+// held back until its first sample, so a family with no sample (no
+// forecast yet) leaves nothing behind.
+class Exposition {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    name_ = name;
+    header_ = fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+
+  void sample(Labels labels, double value) { line(labels, format_value(value)); }
+  void sample(Labels labels, uint64_t value) { line(labels, std::to_string(value)); }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  // Shortest text that reads back as the same double; the format's own
+  // spellings for the special values.
+  static std::string format_value(double value) {
+    if (std::isnan(value)) {
+      return "NaN";
+    }
+    if (std::isinf(value)) {
+      return value > 0 ? "+Inf" : "-Inf";
+    }
+    return fmt::format("{}", value);
+  }
+
+  void line(Labels labels, const std::string& value) {
+    out_ += header_;
+    header_.clear();
+    out_ += name_;
+    if (labels.size() != 0) {
+      out_ += '{';
+      bool first = true;
+      for (const Label& label : labels) {
+        if (!first) {
+          out_ += ',';
+        }
+        first = false;
+        out_ += label.first;
+        out_ += "=\"";
+        out_ += escape_label_value(label.second);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+
+  std::string out_;
+  std::string name_;
+  std::string header_;
+};
+
+std::string proto(const ProtocolAnalysis& protocol) {
+  return std::string(protocol_name(protocol.protocol));
+}
+
+double ratio(double percent) {
+  return percent / 100.0;
+}
+
+uint64_t state_count(const StateCounts& states, SockState state) {
+  return states[static_cast<size_t>(state)];
+}
+
+// The states a protocol's sockets can be in get a series even at 0, so a
+// series does not vanish and reappear; any other state only when present.
+bool always_listed(Protocol protocol, SockState state) {
+  if (state == SockState::unknown) {
+    return false;
+  }
+  if (protocol == Protocol::tcp) {
+    return true;
+  }
+  // The kernel reports UDP sockets as ESTABLISHED (connected) or CLOSE.
+  return state == SockState::established || state == SockState::close;
+}
+
+// The local address rows, busiest first (the first --metrics.top-addresses get
+// series), ties in the analysis's order (specific addresses before wildcards).
+std::vector<const AddressRow*> busiest_addresses(const ProtocolAnalysis& protocol) {
+  std::vector<const AddressRow*> rows;
+  rows.reserve(protocol.addresses.size());
+  for (const AddressRow& row : protocol.addresses) {
+    rows.push_back(&row);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const AddressRow* a, const AddressRow* b) {
+    return a->ports_in_use > b->ports_in_use;
+  });
+  return rows;
+}
+
+struct Folding {
+  size_t listed = 0;
+  uint64_t folded = 0;
+  std::optional<double> folded_max_ratio;  // unknown when the rows were cut before
+};
+
+Folding fold_destinations(const ProtocolAnalysis& protocol, size_t top) {
+  Folding folding;
+  folding.listed = std::min(top, protocol.destinations.size());
+  folding.folded =
+      protocol.destination_count > folding.listed ? protocol.destination_count - folding.listed : 0;
+  if (folding.folded == 0) {
+    folding.folded_max_ratio = 0.0;
+  } else if (protocol.destinations.size() > folding.listed) {
+    double max_percent = 0;
+    for (size_t i = folding.listed; i < protocol.destinations.size(); ++i) {
+      max_percent = std::max(max_percent, protocol.destinations[i].usage_percent);
+    }
+    folding.folded_max_ratio = ratio(max_percent);
+  }
+  return folding;
+}
+
+void write_scrape(Exposition& out, const ScrapeFacts& scrape) {
+  out.family("ephport_build_info", "gauge", "ephport's version, as a label; always 1.");
+  out.sample({{"version", EPHPORT_VERSION}}, uint64_t{1});
+  out.family("ephport_scrape_success", "gauge",
+             "1 when this scrape carries a current analysis, 0 when the collection failed or "
+             "timed out.");
+  out.sample({}, uint64_t{scrape.success ? 1u : 0u});
+  out.family("ephport_scrape_duration_seconds", "gauge",
+             "Time this scrape took: waiting for the (shared) collection and rendering.");
+  out.sample({}, scrape.scrape_duration_seconds);
+  out.family("ephport_collections_total", "counter",
+             "Collections run since start; concurrent scrapes share one, and a result is "
+             "reused for --collection.max-age.");
+  out.sample({}, scrape.collections_total);
+  out.family("ephport_collection_failures_total", "counter",
+             "Collections that failed since start.");
+  out.sample({}, scrape.collection_failures_total);
+  if (scrape.success) {
+    out.family("ephport_collection_duration_seconds", "gauge",
+               "Time the collection and analysis behind this scrape took.");
+    out.sample({}, scrape.collection_duration_seconds);
+  }
+}
+
+void write_protocols(Exposition& out, const Analysis& analysis,
+                     const std::vector<const ProtocolAnalysis*>& protocols) {
+  out.family("ephport_bind_state_exact", "gauge",
+             "1 when the ports bind() owns were read from the kernel (BPF), 0 when estimated "
+             "from sock_diag.");
+  out.sample({}, uint64_t{analysis.bind_state == "exact" ? 1u : 0u});
+
+  out.family("ephport_range_first_port", "gauge", "First port of the ephemeral range.");
+  for (const ProtocolAnalysis* p : protocols) {
+    out.sample({{"protocol", proto(*p)}}, uint64_t{p->range.first});
+  }
+  out.family("ephport_range_last_port", "gauge", "Last port of the ephemeral range.");
+  for (const ProtocolAnalysis* p : protocols) {
+    out.sample({{"protocol", proto(*p)}}, uint64_t{p->range.last});
+  }
+  out.family("ephport_capacity_ports", "gauge",
+             "Ports of the ephemeral range minus reserved ports.");
+  for (const ProtocolAnalysis* p : protocols) {
+    out.sample({{"protocol", proto(*p)}}, uint64_t{p->capacity});
+  }
+  out.family("ephport_bind_owned_ports", "gauge",
+             "Ports of the range taken by bind() (listeners, bind-before-connect): connect() "
+             "skips them for every destination.");
+  for (const ProtocolAnalysis* p : protocols) {
+    out.sample({{"protocol", proto(*p)}}, uint64_t{p->bind_owned_ports});
+  }
+  out.family("ephport_pressure_ratio", "gauge",
+             "Worst usage (0..1) over every local address and destination: what to alert on.");
+  for (const ProtocolAnalysis* p : protocols) {
+    out.sample({{"protocol", proto(*p)}}, ratio(p->pressure_percent));
+  }
+  out.family("ephport_exhausts_in_seconds", "gauge",
+             "Seconds until the first address or destination runs out at the current rate; "
+             "absent when none is trending to exhaustion.");
+  for (const ProtocolAnalysis* p : protocols) {
+    if (p->pressure_forecast.exhausts_in_seconds) {
+      out.sample({{"protocol", proto(*p)}}, *p->pressure_forecast.exhausts_in_seconds);
+    }
+  }
+  out.family("ephport_sockets", "gauge", "Sockets by protocol and state.");
+  for (const ProtocolAnalysis* p : protocols) {
+    for (int i = 0; i < kSockStateCount; ++i) {
+      auto state = static_cast<SockState>(i);
+      uint64_t count = state_count(p->states, state);
+      if (count != 0 || always_listed(p->protocol, state)) {
+        out.sample({{"protocol", proto(*p)}, {"state", std::string(state_name(state))}}, count);
+      }
+    }
+  }
+  out.family("ephport_unowned_sockets", "gauge",
+             "TIME_WAIT and orphaned sockets holding ports of the range that no process owns.");
+  for (const ProtocolAnalysis* p : protocols) {
+    if (p->protocol == Protocol::tcp) {
+      out.sample({{"protocol", proto(*p)}}, p->unowned.sockets);
+    }
+  }
+}
+
+void write_destinations(Exposition& out, const std::vector<const ProtocolAnalysis*>& protocols,
+                        const MetricsOptions& options) {
+  std::vector<Folding> folding;
+  folding.reserve(protocols.size());
+  for (const ProtocolAnalysis* p : protocols) {
+    folding.push_back(fold_destinations(*p, options.top_destinations));
+  }
+  out.family("ephport_destinations", "gauge",
+             "Destinations (local address, remote address, remote port) with sockets.");
+  for (const ProtocolAnalysis* p : protocols) {
+    out.sample({{"protocol", proto(*p)}}, p->destination_count);
+  }
+  out.family("ephport_destinations_folded", "gauge",
+             "Destinations beyond --metrics.top-destinations, without series of their own.");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    out.sample({{"protocol", proto(*protocols[i])}}, folding[i].folded);
+  }
+  out.family("ephport_destination_folded_max_usage_ratio", "gauge",
+             "Highest usage (0..1) among the folded destinations (0 when none is folded).");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    if (folding[i].folded_max_ratio) {
+      out.sample({{"protocol", proto(*protocols[i])}}, *folding[i].folded_max_ratio);
+    }
+  }
+
+  struct Gauge {
+    const char* name;
+    const char* help;
+    double (*value)(const DestinationRow&);
+  };
+  static const Gauge kGauges[] = {
+      {"ephport_destination_usage_ratio",
+       "Usage (0..1) of a destination's ports: 1 - connect_free / capacity; the "
+       "--metrics.top-destinations worst.",
+       [](const DestinationRow& d) { return ratio(d.usage_percent); }},
+      {"ephport_destination_ports_in_use", "Ports of the range held by sockets to a destination.",
+       [](const DestinationRow& d) { return static_cast<double>(d.in_use); }},
+      {"ephport_destination_connect_free_ports",
+       "Further connect()s to a destination the kernel would accept.",
+       [](const DestinationRow& d) { return static_cast<double>(d.connect_free); }},
+      {"ephport_destination_time_wait_sockets", "TIME_WAIT sockets to a destination.",
+       [](const DestinationRow& d) { return static_cast<double>(d.time_wait); }},
+  };
+  for (const Gauge& gauge : kGauges) {
+    out.family(gauge.name, "gauge", gauge.help);
+    for (size_t i = 0; i < protocols.size(); ++i) {
+      for (size_t row = 0; row < folding[i].listed; ++row) {
+        const DestinationRow& d = protocols[i]->destinations[row];
+        out.sample({{"protocol", proto(*protocols[i])},
+                    {"local_address", d.local_address.str()},
+                    {"remote_address", d.remote_address.str()},
+                    {"remote_port", std::to_string(d.remote_port)}},
+                   gauge.value(d));
+      }
+    }
+  }
+}
+
+void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>& protocols,
+                     const MetricsOptions& options) {
+  std::vector<std::vector<const AddressRow*>> sorted;
+  sorted.reserve(protocols.size());
+  for (const ProtocolAnalysis* p : protocols) {
+    sorted.push_back(busiest_addresses(*p));
+  }
+  auto listed = [&](size_t i) { return std::min(options.top_addresses, sorted[i].size()); };
+
+  out.family("ephport_local_addresses", "gauge",
+             "Local addresses with sockets on ports of the range, wildcards included.");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    out.sample({{"protocol", proto(*protocols[i])}}, uint64_t{sorted[i].size()});
+  }
+  out.family("ephport_local_addresses_folded", "gauge",
+             "Local addresses beyond --metrics.top-addresses, without series of their own.");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    out.sample({{"protocol", proto(*protocols[i])}}, uint64_t{sorted[i].size() - listed(i)});
+  }
+  out.family("ephport_local_address_folded_max_usage_ratio", "gauge",
+             "Highest usage (0..1) among the folded local addresses (0 when none is folded).");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    double max_percent = 0;
+    for (size_t row = listed(i); row < sorted[i].size(); ++row) {
+      max_percent = std::max(max_percent, sorted[i][row]->usage_percent);
+    }
+    out.sample({{"protocol", proto(*protocols[i])}}, ratio(max_percent));
+  }
+
+  struct Gauge {
+    const char* name;
+    const char* help;
+    bool tcp_only;
+    double (*value)(const AddressRow&);
+  };
+  static const Gauge kGauges[] = {
+      {"ephport_local_address_ports_in_use",
+       "Distinct ports of the range held on a local address or an overlapping wildcard (the "
+       "seed's #OfEPortsInUse).",
+       false, [](const AddressRow& a) { return static_cast<double>(a.ports_in_use); }},
+      {"ephport_local_address_usage_ratio", "ports_in_use / capacity (0..1).", false,
+       [](const AddressRow& a) { return ratio(a.usage_percent); }},
+      {"ephport_local_address_bind_free_ports",
+       "Further bind(address, port 0) calls that would succeed.", false,
+       [](const AddressRow& a) { return static_cast<double>(a.bind_free); }},
+      {"ephport_local_address_connect_free_new_destination_ports",
+       "Further connect()s from the address to a destination it has no socket to yet.", true,
+       [](const AddressRow& a) { return static_cast<double>(a.connect_free_new_destination); }},
+      {"ephport_local_address_listening_ports",
+       "Distinct listening ports on the address or a wildcard.", false,
+       [](const AddressRow& a) { return static_cast<double>(a.listening_ports); }},
+      {"ephport_local_address_time_wait_sockets", "TIME_WAIT sockets on the address.", false,
+       [](const AddressRow& a) {
+         return static_cast<double>(state_count(a.states, SockState::time_wait));
+       }},
+  };
+  for (const Gauge& gauge : kGauges) {
+    out.family(gauge.name, "gauge", gauge.help);
+    for (size_t i = 0; i < protocols.size(); ++i) {
+      if (gauge.tcp_only && protocols[i]->protocol != Protocol::tcp) {
+        continue;
+      }
+      for (size_t row = 0; row < listed(i); ++row) {
+        const AddressRow& a = *sorted[i][row];
+        out.sample({{"protocol", proto(*protocols[i])}, {"address", a.address.str()}},
+                   gauge.value(a));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string escape_label_value(const std::string& value) {
+  std::string escaped;
+  escaped.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') {
+      escaped += "\\\\";
+    } else if (c == '"') {
+      escaped += "\\\"";
+    } else if (c == '\n') {
+      escaped += "\\n";
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
+std::string render_prometheus(const Analysis* analysis, const ScrapeFacts& scrape,
+                              const MetricsOptions& options) {
+  Exposition out;
+  write_scrape(out, scrape);
+  if (analysis != nullptr) {
+    std::vector<const ProtocolAnalysis*> protocols;
+    if (analysis->has_tcp) {
+      protocols.push_back(&analysis->tcp);
+    }
+    if (analysis->has_udp) {
+      protocols.push_back(&analysis->udp);
+    }
+    write_protocols(out, *analysis, protocols);
+    write_destinations(out, protocols, options);
+    write_addresses(out, protocols, options);
+  }
+  return out.take();
+}
+
+}  // namespace ephport
