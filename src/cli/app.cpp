@@ -12,7 +12,8 @@ namespace ephport {
 
 namespace {
 bool is_subcommand(std::string_view word) {
-  return word == "snapshot" || word == "log" || word == "analyze" || word == "check";
+  return word == "snapshot" || word == "log" || word == "analyze" || word == "check" ||
+         word == "serve";
 }
 
 // `ephport [options]` means `ephport snapshot [options]`.
@@ -33,7 +34,8 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version,-V", EPHPORT_VERSION);
   app.require_subcommand(0, 1);
   std::vector<CommandRunner> runners = {add_snapshot_command(app), add_log_command(app),
-                                        add_analyze_command(app), add_check_command(app)};
+                                        add_analyze_command(app), add_check_command(app),
+                                        add_serve_command(app)};
   std::vector<std::string> args = with_default_command(argc, argv);
   std::string command = args.empty() ? std::string("snapshot") : args[0];
   try {

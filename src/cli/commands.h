@@ -15,6 +15,8 @@ CommandRunner add_log_command(CLI::App& app);
 CommandRunner add_analyze_command(CLI::App& app);
 // Monitoring-plugin mode: answers on stdout, exits 0-3, never throws.
 CommandRunner add_check_command(CLI::App& app);
+// Prometheus exporter and JSON API; runs until SIGINT/SIGTERM.
+CommandRunner add_serve_command(CLI::App& app);
 
 // Entry point used by main(): parses argv, runs the chosen command, returns
 // the exit code. Usage errors print one line and return 2; in check mode
