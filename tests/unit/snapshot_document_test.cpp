@@ -1,0 +1,131 @@
+// Reading an ephport.snapshot/1 document back (what `log --computers` gets
+// from a remote `serve`): on a real document written by `ephport snapshot
+// --format json` (tests/fixtures/remote/README.md), the rows are the ones
+// `snapshot --format csv` wrote at the same moment, and the document
+// survives a round trip through the JSON sink.
+
+#include "collect/remote/snapshot_document.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "collect_fixtures.h"
+#include "output/csv.h"
+#include "output/json.h"
+#include "temp_dir.h"
+#include "util/error.h"
+
+namespace ephport {
+namespace {
+
+using testing::fixture_path;
+using testing::read_file;
+
+std::string fixture(const std::string& name) {
+  return read_file(fixture_path("remote/" + name));
+}
+
+TEST(SnapshotDocument, RealDocumentGivesTheSameRowsAsCsv) {
+  Analysis analysis = parse_snapshot_document(fixture("snapshot.json"));
+  EXPECT_EQ(render_csv_header() + render_csv_rows(analysis), fixture("snapshot.csv"));
+}
+
+TEST(SnapshotDocument, ReadsTheFieldsOfEveryLevel) {
+  Analysis analysis = parse_snapshot_document(fixture("snapshot.json"));
+  EXPECT_EQ(analysis.host.computer, "vm");
+  EXPECT_EQ(analysis.host.platform, "linux");
+  EXPECT_EQ(analysis.host.source, "netlink");
+  EXPECT_EQ(analysis.bind_state, "exact");
+  EXPECT_TRUE(analysis.owners.resolved);
+  ASSERT_TRUE(analysis.has_tcp);
+  ASSERT_TRUE(analysis.has_udp);
+  EXPECT_EQ(analysis.tcp.range, (PortRange{40000, 40099}));
+  EXPECT_EQ(analysis.tcp.capacity, 100u);
+  EXPECT_DOUBLE_EQ(analysis.tcp.pressure_percent, 50.0);
+  EXPECT_EQ(analysis.tcp.destination_count, 5u);
+  ASSERT_EQ(analysis.tcp.destinations.size(), 5u);
+  ASSERT_EQ(analysis.tcp.addresses.size(), 5u);
+  const AddressRow& v6 = analysis.tcp.addresses[2];
+  EXPECT_EQ(v6.address.str(), "::1");
+  EXPECT_EQ(v6.ports_in_use, 4u);
+  EXPECT_EQ(v6.states[static_cast<size_t>(SockState::established)], 8u);
+  ASSERT_TRUE(v6.worst_destination);
+  EXPECT_EQ(v6.worst_destination->remote_port, 8443);
+  EXPECT_TRUE(analysis.tcp.addresses[3].wildcard);
+  EXPECT_EQ(analysis.udp.addresses.at(0).bind_free, 99u);
+}
+
+// Everything the reader takes is written back identically by the JSON sink.
+TEST(SnapshotDocument, RoundTripsThroughTheJsonSink) {
+  nlohmann::json original = nlohmann::json::parse(fixture("snapshot.json"));
+  nlohmann::json again =
+      nlohmann::json::parse(render_json(parse_snapshot_document(original.dump())));
+  for (const char* key : {"schema", "computer", "time", "platform", "bind_state", "bind_state_note",
+                          "expiry_window_ms", "owners"}) {
+    EXPECT_EQ(again[key], original[key]) << key;
+  }
+  for (const char* protocol : {"tcp", "udp"}) {
+    for (const char* key : {"range", "capacity", "capacity_guaranteed", "pressure_percent",
+                            "sockets", "states", "addresses", "bind_owned_ports",
+                            "destination_count", "destinations", "pressure_forecast"}) {
+      EXPECT_EQ(again["protocols"][protocol][key], original["protocols"][protocol][key])
+          << protocol << "." << key;
+    }
+  }
+}
+
+TEST(SnapshotDocument, FieldsAddedLaterAreIgnored) {
+  nlohmann::json document = nlohmann::json::parse(fixture("snapshot.json"));
+  document["new_top_level"] = 1;
+  document["protocols"]["tcp"]["addresses"][0]["new_field"] = "x";
+  document["protocols"]["tcp"]["states"]["NEW_STATE"] = 3;
+  Analysis analysis = parse_snapshot_document(document.dump());
+  EXPECT_EQ(analysis.tcp.addresses[0].ports_in_use, 50u);
+}
+
+void expect_error(const std::string& text, const std::string& needle) {
+  try {
+    parse_snapshot_document(text);
+    ADD_FAILURE() << "no error, expected one naming " << needle;
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find(needle), std::string::npos) << error.what();
+  }
+}
+
+TEST(SnapshotDocument, ErrorsNameThePath) {
+  nlohmann::json document = nlohmann::json::parse(fixture("snapshot.json"));
+  expect_error("{not json", "not JSON");
+  expect_error("[1]", "expected an object");
+
+  nlohmann::json other = document;
+  other["schema"] = "ephport.snapshots/1";
+  expect_error(other.dump(), "schema: 'ephport.snapshots/1', expected ephport.snapshot/1");
+
+  nlohmann::json missing = document;
+  missing["protocols"]["tcp"]["addresses"][2].erase("bind_free");
+  expect_error(missing.dump(), "protocols.tcp.addresses[2].bind_free: missing");
+
+  nlohmann::json mistyped = document;
+  mistyped["protocols"]["udp"]["capacity"] = "100";
+  expect_error(mistyped.dump(), "protocols.udp.capacity: expected a non-negative integer");
+
+  nlohmann::json negative = document;
+  negative["protocols"]["tcp"]["destinations"][0]["in_use"] = -1;
+  expect_error(negative.dump(), "protocols.tcp.destinations[0].in_use");
+
+  nlohmann::json address = document;
+  address["protocols"]["tcp"]["addresses"][0]["address"] = "300.1.1.1";
+  expect_error(address.dump(), "'300.1.1.1' is not an IP address");
+
+  nlohmann::json time = document;
+  time["time"] = "yesterday";
+  expect_error(time.dump(), "time: 'yesterday' is not an RFC 3339 time");
+
+  nlohmann::json port = document;
+  port["protocols"]["tcp"]["destinations"][0]["remote_port"] = 70000;
+  expect_error(port.dump(), "remote_port: out of range");
+}
+
+}  // namespace
+}  // namespace ephport
