@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "cli/evidence_recorder.h"
+#include "cli/fleet_log.h"
 #include "cli/netns_all.h"
 #include "output/csv.h"
 #include "output/json.h"
@@ -26,6 +27,7 @@ struct LogOptions {
   double interval = 60;
   int count = 0;
   EvidenceOptions evidence;
+  FleetLogOptions fleet;  // --computers and its options
 };
 
 // One sample as whole lines; `header` adds the CSV header first.
@@ -127,9 +129,49 @@ CommandRunner add_log_command(CLI::App& app) {
   command->add_option("--count", options->count, "Samples to take (0 = until SIGINT/SIGTERM)")
       ->check(CLI::Range(0, 1000000));
   add_evidence_options(*command, options->evidence);
+  command->add_option("--computers", options->fleet.computers,
+                      "Pull samples from remote `ephport serve` instances instead of this host: "
+                      "HOST:PORT,... (HTTPS; http://HOST:PORT for plain HTTP)");
+  command->add_option("--ca-file", options->fleet.ca_file,
+                      "--computers: CA certificate(s) the servers' certificates must chain to "
+                      "(default: the system's trust store)");
+  command->add_option("--auth-file", options->fleet.auth_file,
+                      "--computers: file whose first line is user:password (basic auth)");
+  command
+      ->add_option("--timeout", options->fleet.timeout,
+                   "--computers: seconds each host has to answer, per sample")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
   return [options, command]() {
     if (!command->parsed()) {
       return -1;
+    }
+    if (!options->fleet.computers.empty()) {
+      if (!options->common.netns.empty()) {
+        throw InputError(
+            "--netns samples this host; with --computers each remote serve samples "
+            "its own namespace");
+      }
+      // Evidence is read from the sampled host's kernel and processes.
+      for (const char* name : {"--evidence-at", "--evidence-every", "--evidence-keep",
+                               "--evidence-dir", "--heavy", "--capture", "--capture-size"}) {
+        if (command->count(name) != 0) {
+          throw InputError(std::string(name) +
+                           ": evidence bundles are taken on the sampled host, not with "
+                           "--computers");
+        }
+      }
+      FleetLogOptions fleet = options->fleet;
+      fleet.format = options->format;
+      fleet.output = options->output;
+      fleet.interval = options->interval;
+      fleet.count = options->count;
+      return run_fleet_log(fleet);
+    }
+    for (const char* name : {"--ca-file", "--auth-file", "--timeout"}) {
+      if (command->count(name) != 0) {
+        throw InputError(std::string(name) + " applies to --computers only");
+      }
     }
     return run_log(*options);
   };

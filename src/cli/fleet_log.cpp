@@ -1,0 +1,93 @@
+#include "cli/fleet_log.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "collect/remote/remote_snapshots.h"
+#include "output/fleet_rows.h"
+#include "platform/append_file.h"
+#include "platform/signals.h"
+#include "util/error.h"
+
+namespace ephport {
+
+namespace {
+
+std::vector<HostRecord> host_records(const std::vector<RemoteSample>& samples) {
+  std::vector<HostRecord> hosts;
+  for (const RemoteSample& sample : samples) {
+    HostRecord host;
+    host.endpoint = sample.endpoint.text;
+    host.analysis = sample.analysis ? &*sample.analysis : nullptr;
+    host.document = sample.analysis ? &sample.document : nullptr;
+    host.error = sample.error;
+    host.asked = sample.asked;
+    hosts.push_back(std::move(host));
+  }
+  return hosts;
+}
+
+std::string render_record(const std::vector<HostRecord>& hosts, const std::string& format,
+                          bool header) {
+  if (format == "jsonl") {
+    return render_fleet_jsonl(hosts);
+  }
+  if (format == "csv") {
+    return (header ? render_fleet_csv_header() : std::string()) + render_fleet_csv_rows(hosts);
+  }
+  return render_fleet_table(hosts);
+}
+
+}  // namespace
+
+int run_fleet_log(const FleetLogOptions& options) {
+  RemoteOptions remote;
+  remote.timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(std::lround(options.timeout * 1000)));
+  if (!options.ca_file.empty()) {
+    check_ca_file(options.ca_file);
+    remote.ca_file = options.ca_file;
+  }
+  if (!options.auth_file.empty()) {
+    remote.credentials = read_auth_file(options.auth_file);
+  }
+  RemoteSnapshots snapshots(parse_remote_endpoints(options.computers, "--computers"), remote);
+  AppendFile log = AppendFile::open(options.output);
+  install_stop_handlers();
+
+  auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options.interval));
+  auto next = std::chrono::steady_clock::now();
+  int dropped = 0;
+  for (int taken = 0; options.count == 0 || taken < options.count; ++taken) {
+    std::vector<RemoteSample> samples = snapshots.pull();
+    std::vector<HostRecord> hosts = host_records(samples);
+    fmt::print("{}", render_record(hosts, options.format, taken == 0));
+    std::fflush(stdout);
+    try {
+      log.append(render_record(hosts, options.format, log.empty()));
+    } catch (const RuntimeError& error) {
+      fmt::print(stderr, "ephport: {}\n", error.what());
+      ++dropped;
+    }
+    if (stop_requested() || (options.count != 0 && taken + 1 == options.count)) {
+      break;
+    }
+    next += interval;
+    sleep_until_stop_or(next);
+    if (stop_requested()) {
+      break;
+    }
+  }
+  if (dropped != 0) {
+    fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
+               options.output);
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
+}  // namespace ephport

@@ -1,0 +1,24 @@
+#pragma once
+// `ephport log --computers HOST:PORT,...`: the log loop over remote
+// `ephport serve` instances instead of this host (collect/remote/,
+// output/fleet_rows.h). Sampling options are the remote exporters' own.
+
+#include <string>
+
+namespace ephport {
+
+struct FleetLogOptions {
+  std::string computers;  // comma-separated [http://|https://]HOST:PORT
+  std::string ca_file;
+  std::string auth_file;
+  double timeout = 5;  // seconds, per host and sample
+  std::string format = "table";
+  std::string output;
+  double interval = 60;
+  int count = 0;
+};
+
+// Validates (InputError), then loops like `log`. Returns the exit code.
+int run_fleet_log(const FleetLogOptions& options);
+
+}  // namespace ephport
