@@ -3,13 +3,16 @@
 // the combined log's rows for reachable and unreachable hosts.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "collect/remote/remote_snapshots.h"
 #include "collect/remote/snapshot_document.h"
 #include "collect_fixtures.h"
 #include "output/fleet_rows.h"
+#include "platform/sigpipe_guard.h"
 #include "serve/exporter_endpoints.h"
 #include "temp_dir.h"
 #include "util/error.h"
@@ -126,6 +129,27 @@ TEST(FleetRows, RowsPerAddressPerHostAndOneForAnUnreachableHost) {
   EXPECT_TRUE(second["computer"].is_null());
   EXPECT_EQ(second["remote"]["error"], "connection refused");
   EXPECT_EQ(second["time"], "2025-11-25T14:34:44.000Z");
+}
+
+// A write to a pipe nobody reads fails with EPIPE instead of killing the
+// process, and SIGPIPE is back to what it was afterwards.
+TEST(SigpipeGuard, WriteToAClosedPipeFailsInsteadOfKilling) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  {
+    SigpipeGuard guard;
+    errno = 0;
+    EXPECT_EQ(::write(fds[1], "x", 1), -1);
+    EXPECT_EQ(errno, EPIPE);
+  }
+  ::close(fds[1]);
+  sigset_t mask;
+  ASSERT_EQ(pthread_sigmask(SIG_SETMASK, nullptr, &mask), 0);
+  EXPECT_EQ(sigismember(&mask, SIGPIPE), 0);
+  sigset_t pending;
+  ASSERT_EQ(sigpending(&pending), 0);
+  EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ TEST(SharedCollection, ConcurrentRequestsShareOneCollection) {
   counting.delay = 200ms;
   SharedCollection shared(counting.fn(), 1s);
   std::vector<std::thread> threads;
+  threads.reserve(20);
   std::atomic<int> answered{0};
   for (int i = 0; i < 20; ++i) {
     threads.emplace_back([&] {

@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "collect/remote/snapshot_document.h"
+#include "platform/sigpipe_guard.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -148,6 +149,7 @@ void check_ca_file(const std::string& path) {
 
 RemoteSample fetch_remote_snapshot(const RemoteEndpoint& endpoint, const RemoteOptions& options,
                                    std::chrono::steady_clock::time_point deadline) {
+  SigpipeGuard no_sigpipe;  // a host closing mid-request must not kill the log
   RemoteSample sample;
   sample.endpoint = endpoint;
   sample.asked = std::chrono::system_clock::now();
@@ -170,13 +172,16 @@ RemoteSample fetch_remote_snapshot(const RemoteEndpoint& endpoint, const RemoteO
   } else {
     client = std::make_unique<httplib::ClientImpl>(endpoint.address.host, endpoint.address.port);
   }
-  // Every phase is bounded by the whole budget; the content receiver below
-  // also stops a body that trickles in past the deadline.
-  auto budget_s = static_cast<time_t>(budget.count() / 1000000);
-  auto budget_us = static_cast<time_t>(budget.count() % 1000000);
-  client->set_connection_timeout(budget_s, budget_us);
-  client->set_read_timeout(budget_s, budget_us);
-  client->set_write_timeout(budget_s, budget_us);
+  // Each phase (connect, TLS handshake, each read and write) may take 90 %
+  // of the budget, so the request ends, and says why, before pull() stops
+  // waiting at the deadline. The content receiver below also stops a body
+  // that trickles in past the deadline.
+  auto phase = budget * 9 / 10;
+  auto phase_s = static_cast<time_t>(phase.count() / 1000000);
+  auto phase_us = static_cast<time_t>(phase.count() % 1000000);
+  client->set_connection_timeout(phase_s, phase_us);
+  client->set_read_timeout(phase_s, phase_us);
+  client->set_write_timeout(phase_s, phase_us);
   client->set_keep_alive(false);
   client->set_follow_location(false);
   if (options.credentials) {
@@ -202,6 +207,16 @@ RemoteSample fetch_remote_snapshot(const RemoteEndpoint& endpoint, const RemoteO
         return true;
       });
   std::string timeout = fmt::format("timeout after {:.1f} s", seconds(deadline - started));
+  // A failure that took a whole phase is the host being slow, whatever
+  // cpp-httplib calls it (a stalled TLS handshake is Error::SSLConnection).
+  bool out_of_time =
+      std::chrono::steady_clock::now() - started >= phase - std::chrono::milliseconds(10);
+  if (!result && out_of_time && result.error() != httplib::Error::Connection) {
+    sample.error = too_large
+                       ? fmt::format("answer larger than {} bytes", options.max_document_bytes)
+                       : timeout;
+    return sample;
+  }
   if (!result) {
     switch (result.error()) {
       case httplib::Error::Connection:
