@@ -99,18 +99,33 @@ bool always_listed(Protocol protocol, SockState state) {
   return state == SockState::established || state == SockState::close;
 }
 
-// The local address rows, busiest first (the first --metrics.top-addresses get
-// series), ties in the analysis's order (specific addresses before wildcards).
-std::vector<const AddressRow*> busiest_addresses(const ProtocolAnalysis& protocol) {
-  std::vector<const AddressRow*> rows;
-  rows.reserve(protocol.addresses.size());
-  for (const AddressRow& row : protocol.addresses) {
-    rows.push_back(&row);
+// A protocol's local address rows as the metrics list them: the specific
+// addresses busiest first (ties in the analysis's order), of which the first
+// --metrics.top-addresses get series; then the wildcard rows (0.0.0.0 and
+// ::, "bind(0) without an address"), which always do: at most two.
+struct AddressListing {
+  std::vector<const AddressRow*> specific;
+  std::vector<const AddressRow*> wildcards;
+  size_t listed = 0;  // of `specific`
+
+  std::vector<const AddressRow*> with_series() const {
+    std::vector<const AddressRow*> rows(specific.begin(),
+                                        specific.begin() + static_cast<ptrdiff_t>(listed));
+    rows.insert(rows.end(), wildcards.begin(), wildcards.end());
+    return rows;
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const AddressRow* a, const AddressRow* b) {
-    return a->ports_in_use > b->ports_in_use;
-  });
-  return rows;
+};
+
+AddressListing list_addresses(const ProtocolAnalysis& protocol, size_t top) {
+  AddressListing listing;
+  for (const AddressRow& row : protocol.addresses) {
+    (row.wildcard ? listing.wildcards : listing.specific).push_back(&row);
+  }
+  std::stable_sort(
+      listing.specific.begin(), listing.specific.end(),
+      [](const AddressRow* a, const AddressRow* b) { return a->ports_in_use > b->ports_in_use; });
+  listing.listed = std::min(top, listing.specific.size());
+  return listing;
 }
 
 struct Folding {
@@ -278,29 +293,30 @@ void write_destinations(Exposition& out, const std::vector<const ProtocolAnalysi
 
 void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>& protocols,
                      const MetricsOptions& options) {
-  std::vector<std::vector<const AddressRow*>> sorted;
-  sorted.reserve(protocols.size());
+  std::vector<AddressListing> listings;
+  listings.reserve(protocols.size());
   for (const ProtocolAnalysis* p : protocols) {
-    sorted.push_back(busiest_addresses(*p));
+    listings.push_back(list_addresses(*p, options.top_addresses));
   }
-  auto listed = [&](size_t i) { return std::min(options.top_addresses, sorted[i].size()); };
 
   out.family("ephport_local_addresses", "gauge",
-             "Local addresses with sockets on ports of the range, wildcards included.");
+             "Specific local addresses (not 0.0.0.0 or ::) with sockets on ports of the range.");
   for (size_t i = 0; i < protocols.size(); ++i) {
-    out.sample({{"protocol", proto(*protocols[i])}}, uint64_t{sorted[i].size()});
+    out.sample({{"protocol", proto(*protocols[i])}}, uint64_t{listings[i].specific.size()});
   }
   out.family("ephport_local_addresses_folded", "gauge",
-             "Local addresses beyond --metrics.top-addresses, without series of their own.");
+             "Specific local addresses beyond --metrics.top-addresses, without series of their "
+             "own.");
   for (size_t i = 0; i < protocols.size(); ++i) {
-    out.sample({{"protocol", proto(*protocols[i])}}, uint64_t{sorted[i].size() - listed(i)});
+    out.sample({{"protocol", proto(*protocols[i])}},
+               uint64_t{listings[i].specific.size() - listings[i].listed});
   }
   out.family("ephport_local_address_folded_max_usage_ratio", "gauge",
              "Highest usage (0..1) among the folded local addresses (0 when none is folded).");
   for (size_t i = 0; i < protocols.size(); ++i) {
     double max_percent = 0;
-    for (size_t row = listed(i); row < sorted[i].size(); ++row) {
-      max_percent = std::max(max_percent, sorted[i][row]->usage_percent);
+    for (size_t row = listings[i].listed; row < listings[i].specific.size(); ++row) {
+      max_percent = std::max(max_percent, listings[i].specific[row]->usage_percent);
     }
     out.sample({{"protocol", proto(*protocols[i])}}, ratio(max_percent));
   }
@@ -338,8 +354,8 @@ void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>
       if (gauge.tcp_only && protocols[i]->protocol != Protocol::tcp) {
         continue;
       }
-      for (size_t row = 0; row < listed(i); ++row) {
-        const AddressRow& a = *sorted[i][row];
+      for (const AddressRow* row : listings[i].with_series()) {
+        const AddressRow& a = *row;
         out.sample({{"protocol", proto(*protocols[i])}, {"address", a.address.str()}},
                    gauge.value(a));
       }

@@ -10,7 +10,8 @@
 // The series count is bounded whatever the population: at most
 // `top_destinations` destinations and `top_addresses` local addresses per
 // protocol get their own series; the rest are folded into per-protocol
-// gauges (how many were folded, and the highest usage among them).
+// gauges (how many were folded, and the highest usage among them). The
+// wildcard address rows (0.0.0.0, ::) always get series, besides the top ones.
 
 #include <cstddef>
 #include <cstdint>
