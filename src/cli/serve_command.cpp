@@ -104,7 +104,11 @@ int run_serve(const ServeOptions& options) {
   options.common.enter_namespace();
   install_stop_handlers();
 
-  auto trend = std::make_shared<Trend>();  // used by the collection thread only
+  // Both used by the collection thread only, one collection at a time. The
+  // session keeps what samples can share (the loaded owner walk, process
+  // identities); it is made here, in the namespace the collections read.
+  auto session = std::make_shared<SampleSession>(sample);
+  auto trend = std::make_shared<Trend>();
   EndpointOptions endpoints;
   endpoints.metrics.top_destinations = static_cast<size_t>(options.top_destinations);
   endpoints.metrics.top_addresses = static_cast<size_t>(options.top_addresses);
@@ -118,8 +122,8 @@ int run_serve(const ServeOptions& options) {
   {
     BlockStopSignals blocked;
     collection = std::make_unique<SharedCollection>(
-        [sample, trend] {
-          Analysis analysis = take_sample(sample, nullptr);
+        [session, trend] {
+          Analysis analysis = session->take(nullptr);
           trend->observe_and_annotate(analysis);
           return analysis;
         },
