@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "output/csv.h"
+#include "output/json.h"
 #include "output/table.h"
 #include "util/time_format.h"
 
@@ -77,7 +78,7 @@ std::string render_fleet_jsonl(const std::vector<HostRecord>& hosts) {
               {"remote",
                {{"endpoint", host.endpoint}, {"status", "unreachable"}, {"error", host.error}}}};
     }
-    out += line.dump() + "\n";
+    out += dump_json(line, false);
   }
   return out;
 }
