@@ -18,6 +18,7 @@
 #include "analyze/aggregator.h"
 #include "cli/sample.h"
 #include "collect_fixtures.h"
+#include "temp_dir.h"
 
 namespace ephport {
 namespace {
@@ -298,6 +299,61 @@ TEST(Prometheus, SeriesCountIsBoundedWhateverThePopulation) {
   size_t tiny_count =
       parse_exposition(render_prometheus(&tiny, good_scrape(), options)).samples.size();
   EXPECT_LE(parsed.samples.size() - tiny_count, 20u * 4 + 20u * 6);
+}
+
+// Family -> {type, label-name sets of its samples}, from any exposition
+// (label order and HELP texts do not matter).
+struct FamilyShape {
+  std::string type;
+  std::set<std::set<std::string>> label_sets;
+};
+
+std::map<std::string, FamilyShape> shapes(const std::string& text) {
+  static const std::regex kType(R"(^# TYPE (\S+) (\S+)$)");
+  static const std::regex kLabel(R"(([a-z_]+)="(?:[^"\\]|\\.)*")");
+  std::map<std::string, FamilyShape> families;
+  std::istringstream in(text);
+  std::string line;
+  std::smatch match;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, match, kType)) {
+      families[match[1]].type = match[2];
+    } else if (!line.empty() && line[0] != '#') {
+      std::string name = line.substr(0, line.find_first_of("{ "));
+      std::set<std::string> labels;
+      size_t open = line.find('{');
+      if (open != std::string::npos) {
+        std::string body = line.substr(open, line.rfind('}') - open);
+        for (auto it = std::sregex_iterator(body.begin(), body.end(), kLabel);
+             it != std::sregex_iterator(); ++it) {
+          labels.insert((*it)[1]);
+        }
+      }
+      families[name].label_sets.insert(labels);
+    }
+  }
+  return families;
+}
+
+// deploy/ (dashboard, rules) is checked against a hand-written exposition
+// (tests/unit/deploy_metrics_test.cpp): each of its families must be one the
+// exporter really writes, with the same type and label names.
+TEST(Prometheus, DeployFixtureFamiliesAreExported) {
+  Analysis analysis = fixture_analysis();
+  analysis.tcp.pressure_forecast.exhausts_in_seconds = 5400;
+  auto real = shapes(render_prometheus(&analysis, good_scrape(), {}));
+  auto fixture = shapes(testing::read_file(fixture_path("metrics/ephport.prom")));
+  ASSERT_FALSE(fixture.empty());
+  for (const auto& [family, shape] : fixture) {
+    SCOPED_TRACE(family);
+    auto found = real.find(family);
+    ASSERT_NE(found, real.end()) << "not exported by ephport serve";
+    EXPECT_EQ(found->second.type, shape.type);
+    for (const auto& labels : shape.label_sets) {
+      EXPECT_EQ(found->second.label_sets.count(labels), 1u)
+          << "label names differ from the exporter's";
+    }
+  }
 }
 
 }  // namespace
