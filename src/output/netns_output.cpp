@@ -99,12 +99,13 @@ std::string wrapper_notes(const NetnsSamples& samples) {
 
 std::string netns_label(const NetnsIdentity& identity) {
   std::string label = name_or_inode(identity);
+  // append(), not "/" + substr(): g++ 12 warns falsely (-Wrestrict) on the latter.
   if (!identity.container.empty()) {
-    label += "/" + identity.container.substr(0, kShortContainerId);
+    label.append("/").append(identity.container, 0, kShortContainerId);
   } else if (!identity.pod.empty()) {
-    label += "/pod:" + identity.pod.substr(0, kShortPodUid);
+    label.append("/pod:").append(identity.pod, 0, kShortPodUid);
   } else if (!identity.unit.empty()) {
-    label += "/" + identity.unit;
+    label.append("/").append(identity.unit);
   }
   return label;
 }
