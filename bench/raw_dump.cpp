@@ -3,7 +3,7 @@
 // messages and doing nothing else: no decoding, no allocation per socket,
 // a plain recv() loop into one big buffer.
 //
-//   raw_dump [--states all|1-12] [--walk family|unspec|unspec-v2|ephport] [--udp]
+//   raw_dump [--states all|1-12] [--walk family|unspec|unspec-v2] [--udp]
 //            [--check-order]
 //
 //   --states all   idiag_states = 0xffffffff, bit 13 (bound-only sockets,
@@ -15,11 +15,6 @@
 //                  into an AF_UNSPEC dump
 //   --walk unspec-v2  SOCK_DIAG_BY_FAMILY with AF_UNSPEC (shows whether the
 //                  kernel accepts it; it has no handler for family 0)
-//   --walk ephport the six requests ephport's collector makes (as of
-//                  src/collect/linux/sock_diag.cpp when this was written):
-//                  TCP IPv4 and IPv6 with LISTEN + BOUND_INACTIVE, TCP IPv4
-//                  and IPv6 with every other state, UDP IPv4 and IPv6 with
-//                  all states; --states and --udp do not apply
 //   --check-order  also check the collector ordering contract (collector.h):
 //                  count TCP LISTEN and bound-only (CLOSE) sockets that arrive
 //                  after any other TCP socket; prints "out_of_order N" too
@@ -50,7 +45,7 @@ constexpr int kSocketBuffer = 8 << 20;
 // (a datagram holds at least one socket).
 constexpr uint64_t kMaxDatagrams = uint64_t{1} << 32;
 
-enum class Walk { family, unspec, unspec_v2, ephport };
+enum class Walk { family, unspec, unspec_v2 };
 
 struct Options {
   uint32_t states = 0xffffffffu;
@@ -83,7 +78,7 @@ alignas(nlmsghdr) unsigned char buffer[kBufferSize];
 
 int usage() {
   std::fprintf(stderr,
-               "usage: raw_dump [--states all|1-12] [--walk family|unspec|unspec-v2|ephport] "
+               "usage: raw_dump [--states all|1-12] [--walk family|unspec|unspec-v2] "
                "[--udp] [--check-order]\n");
   return 2;
 }
@@ -99,12 +94,11 @@ bool parse(int argc, char** argv, Options& options) {
     } else if (arg == "--states" && (value == "all" || value == "1-12")) {
       options.states = value == "all" ? 0xffffffffu : 0x1ffeu;
       ++i;
-    } else if (arg == "--walk" && (value == "family" || value == "unspec" || value == "unspec-v2" ||
-                                   value == "ephport")) {
-      options.walk = value == "family"      ? Walk::family
-                     : value == "unspec"    ? Walk::unspec
-                     : value == "unspec-v2" ? Walk::unspec_v2
-                                            : Walk::ephport;
+    } else if (arg == "--walk" &&
+               (value == "family" || value == "unspec" || value == "unspec-v2")) {
+      options.walk = value == "family"   ? Walk::family
+                     : value == "unspec" ? Walk::unspec
+                                         : Walk::unspec_v2;
       ++i;
     } else {
       return false;
@@ -184,9 +178,6 @@ struct Dump {
   uint32_t states;
 };
 
-// TCP_LISTEN and TCP_BOUND_INACTIVE (include/net/tcp_states.h).
-constexpr uint32_t kBoundStates = (1u << 10) | (1u << 13);
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -206,18 +197,10 @@ int main(int argc, char** argv) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   }
 
-  Dump dumps[6];
+  Dump dumps[4];
   size_t dump_count = 0;
   const uint32_t states = options.states;
-  if (options.walk == Walk::ephport) {
-    for (uint32_t mask : {kBoundStates, 0xffffffffu & ~kBoundStates}) {
-      dumps[dump_count++] = {SOCK_DIAG_BY_FAMILY, AF_INET, IPPROTO_TCP, "tcp", mask};
-      dumps[dump_count++] = {SOCK_DIAG_BY_FAMILY, AF_INET6, IPPROTO_TCP, "tcp", mask};
-    }
-    dumps[dump_count++] = {SOCK_DIAG_BY_FAMILY, AF_INET, IPPROTO_UDP, "udp", 0xffffffffu};
-    dumps[dump_count++] = {SOCK_DIAG_BY_FAMILY, AF_INET6, IPPROTO_UDP, "udp", 0xffffffffu};
-  }
-  const int protocols = options.walk == Walk::ephport ? 0 : options.udp ? 2 : 1;
+  const int protocols = options.udp ? 2 : 1;
   for (int p = 0; p < protocols; ++p) {
     const uint8_t protocol = p == 0 ? IPPROTO_TCP : IPPROTO_UDP;
     const char* name = p == 0 ? "tcp" : "udp";
