@@ -197,7 +197,8 @@ std::vector<std::pair<std::string, std::string>> read_evidence_sysctls(
   for (const char* name : kNames) {
     std::string relative = name;
     std::replace(relative.begin(), relative.end(), '.', '/');  // net.ipv4.x -> net/ipv4/x
-    std::string path = proc_root + "/sys/" + relative;
+    std::string path = proc_root;
+    path.append("/sys/").append(relative);
     std::optional<std::string> content;
     try {
       content = read_proc_file_if_exists(path);
