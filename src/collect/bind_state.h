@@ -30,6 +30,8 @@ bool bind_state_reader_built();
 // Walks every TCP socket of the current network namespace. Throws
 // RuntimeError saying why it cannot (built without BPF, no BTF, needs
 // CAP_BPF and CAP_PERFMON, ...), so callers can fall back and say so once.
+// Callers on several threads take turns: the walks share one loaded program
+// and the result it keeps in the kernel.
 BindStateReport read_bind_state();
 
 }  // namespace ephport

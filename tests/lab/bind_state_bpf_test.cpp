@@ -1,6 +1,7 @@
 // The BPF bind-state reader against the kernel: which ports it reports as
 // bind()-owned (linux-port-rules.md, rule 2), in a private namespace with the
-// range 40000-40009, and that it sees only the caller's namespace.
+// range 40000-40009, that it sees only the caller's namespace, and that each
+// walk starts afresh although the program keeps its result in the kernel.
 //
 // A build without BPF fails here (it never skips): CI installs clang, bpftool
 // and libbpf-dev through scripts/install-deps.sh, so the reader must be there.
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <initializer_list>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -260,6 +262,99 @@ TEST_F(BindStateBpfTest, OnlyTheCallersNamespaceIsWalked) {
   const BindStateReport again = read_walking(5);
   EXPECT_EQ(owned_in_range(again), set_of({bound}));
   EXPECT_FALSE(again.bind_owned.contains(6001));
+}
+
+// The program accumulates into one port bitmap and counters per loaded
+// object: each walk must start from nothing, not from the last walk's bits.
+TEST_F(BindStateBpfTest, EachWalkStartsAfresh) {
+  UniqueFd reuseaddr = listen_on(40001, {{SOL_SOCKET, SO_REUSEADDR, 1}});
+  UniqueFd reuseport = listen_on(40002, {{SOL_SOCKET, SO_REUSEPORT, 1}});
+
+  // The lab listener and these two.
+  const BindStateReport first = read_walking(3);
+  const BindStateReport second = read_bind_state();
+  for (const BindStateReport* report : {&first, &second}) {
+    EXPECT_EQ(report->sockets, 3u);
+    EXPECT_EQ(owned_in_range(*report), (std::set<uint16_t>{40001, 40002}));
+    EXPECT_EQ(report->bind_owned.size(), 3u);
+    EXPECT_EQ(report->reuseaddr, 1u);
+    EXPECT_EQ(report->reuseport, 1u);
+  }
+
+  // A port freed between two walks is gone from the second.
+  reuseaddr.reset();
+  const BindStateReport third = read_walking(2);
+  EXPECT_EQ(owned_in_range(third), std::set<uint16_t>{40002});
+  EXPECT_EQ(third.bind_owned.size(), 2u);
+  EXPECT_EQ(third.reuseaddr, 0u);
+  EXPECT_EQ(third.reuseport, 1u);
+}
+
+// Port p is bit p % 64 of word p / 64: the first and last bits of words,
+// and of the whole map, come back as the ports they stand for.
+TEST_F(BindStateBpfTest, PortsAtTheEdgesOfTheBitmapAreReported) {
+  const std::vector<uint16_t> ports{1, 63, 64, 127, 128, 65472, 65535};
+  std::vector<UniqueFd> listeners;
+  listeners.reserve(ports.size());
+  for (uint16_t port : ports) {
+    listeners.push_back(listen_on(port));
+  }
+  const BindStateReport report = read_walking(ports.size() + 1);
+  std::set<uint16_t> expected(ports.begin(), ports.end());
+  expected.insert(kServer);
+  std::set<uint16_t> owned;
+  for (uint32_t port = 0; port <= 65535; ++port) {
+    if (report.bind_owned.contains(static_cast<uint16_t>(port))) {
+      owned.insert(static_cast<uint16_t>(port));
+    }
+  }
+  EXPECT_EQ(owned, expected);
+}
+
+// Walks share the program's result in the kernel, so callers on several
+// threads take turns: each still gets a whole walk of its own. Enough
+// listeners that one walk's updates are spread over its time.
+TEST_F(BindStateBpfTest, WalksFromSeveralThreadsDoNotMix) {
+  constexpr uint16_t kFirstListener = 6000;
+  constexpr uint64_t kListeners = 200;
+  std::vector<UniqueFd> listeners;
+  listeners.reserve(kListeners);
+  for (uint16_t port = kFirstListener; port < kFirstListener + kListeners; ++port) {
+    listeners.push_back(listen_on(port, {{SOL_SOCKET, SO_REUSEADDR, 1}}));
+  }
+  const BindStateReport settled = read_walking(kListeners + 1);
+  ASSERT_EQ(settled.bind_owned.size(), kListeners + 1);
+
+  constexpr int kThreads = 4;
+  constexpr int kWalks = 25;
+  std::mutex mutex;
+  std::vector<std::string> wrong;  // what the walks got wrong
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  // Threads start in the creating thread's network namespace, the lab's.
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&mutex, &wrong] {
+      for (int walk = 0; walk < kWalks; ++walk) {
+        try {
+          const BindStateReport report = read_bind_state();
+          if (report.sockets != kListeners + 1 || report.reuseaddr != kListeners ||
+              report.bind_owned.size() != kListeners + 1) {
+            const std::lock_guard<std::mutex> lock(mutex);
+            wrong.push_back("sockets " + std::to_string(report.sockets) + ", reuseaddr " +
+                            std::to_string(report.reuseaddr) + ", ports " +
+                            std::to_string(report.bind_owned.size()));
+          }
+        } catch (const std::exception& error) {
+          const std::lock_guard<std::mutex> lock(mutex);
+          wrong.emplace_back(error.what());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(wrong, std::vector<std::string>{});
 }
 
 }  // namespace

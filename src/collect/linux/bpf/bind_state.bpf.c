@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* bpf_iter/tcp program: one bind_state_record per TCP socket of the reading
- * process's network namespace (the kernel walks the netns of whoever called
- * bpf_iter_create()). It reports what sock_diag cannot show: whether the
- * socket's bind bucket is in bind() state, so that connect() skips the port
- * for every destination (linux-port-rules.md, rule 2), plus SO_REUSEADDR,
- * SO_REUSEPORT and IP_LOCAL_PORT_RANGE.
+/* bpf_iter/tcp program: walks every TCP socket of the reading process's
+ * network namespace (the kernel walks the netns of whoever called
+ * bpf_iter_create()) and keeps what sock_diag cannot show, in its global
+ * data: which ports have their bind bucket in bind() state, so that connect()
+ * skips them for every destination (linux-port-rules.md, rule 2), and how
+ * many sockets use SO_REUSEADDR, SO_REUSEPORT and IP_LOCAL_PORT_RANGE.
  *
  * Listening and established sockets are full sockets (bpf_skc_to_tcp_sock);
  * TIME_WAIT and orphaned FIN_WAIT2 are timewait sockets
@@ -14,24 +14,28 @@
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-
-#include "bind_state_record.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define AF_INET 2
-#define AF_INET6 10
 #define TCP_NEW_SYN_RECV 12
+
+/* Walk state: the result itself, kept here rather than copied out socket by
+ * socket (a 56-byte record each, copied to and folded by user space). User
+ * space zeroes it through the skeleton's mapping before each walk and reads
+ * it once the walk's read() returns 0 (bind_state_reader.cpp): one walk at a
+ * time per loaded object. The program writes nothing to the seq_file, so no
+ * socket is shown twice: a record that did not fit in the seq_file buffer
+ * would be, after its counts were taken. */
+__u64 bind_ports[65536 / 64]; /* bit p % 64 of word p / 64: port p in bind() state */
+__u64 sockets_walked;         /* full and timewait sockets, request sockets not */
+__u64 reuseaddr_sockets;      /* skc_reuse != 0: SO_REUSEADDR (1) or forced (2) */
+__u64 reuseport_sockets;      /* skc_reuseport: SO_REUSEPORT */
+__u64 port_range_sockets;     /* full sockets with an IP_LOCAL_PORT_RANGE */
 
 /* Fields that only recent kernels have, as local flavours: this file builds
  * against any vmlinux.h, and CO-RE reports at load time whether the running
  * kernel has them. */
-struct inet_timewait_sock___connect_bind { /* 6.18: d57f4b874946 */
-  unsigned int tw_connect_bind : 1;
-} __attribute__((preserve_access_index));
-
 struct inet_sock___port_range { /* 6.8 and later: one u32, lo | hi << 16 */
   __u32 local_port_range;
 } __attribute__((preserve_access_index));
@@ -43,91 +47,56 @@ struct inet_sock___port_range_pair { /* 6.3 to 6.7: { u16 lo; u16 hi; } */
   } local_port_range;
 } __attribute__((preserve_access_index));
 
-static __always_inline void read_addresses(struct sock_common *skc, struct bind_state_record *r) {
-  if (r->family == AF_INET) {
-    __be32 local = BPF_CORE_READ(skc, skc_rcv_saddr);
-    __be32 remote = BPF_CORE_READ(skc, skc_daddr);
-    __builtin_memcpy(r->local_addr, &local, sizeof(local));
-    __builtin_memcpy(r->remote_addr, &remote, sizeof(remote));
-  } else if (r->family == AF_INET6 && bpf_core_field_exists(skc->skc_v6_rcv_saddr)) {
-    bpf_core_read(r->local_addr, sizeof(r->local_addr), &skc->skc_v6_rcv_saddr);
-    bpf_core_read(r->remote_addr, sizeof(r->remote_addr), &skc->skc_v6_daddr);
-  }
-}
-
-/* sk_userlocks, IP_LOCAL_PORT_RANGE and the bucket of a full socket. */
-static __always_inline struct inet_bind_bucket *read_full_socket(struct tcp_sock *tp,
-                                                                 struct bind_state_record *r) {
-  struct sock *sk = (struct sock *)tp;
+/* IP_LOCAL_PORT_RANGE of a full socket as lo | hi << 16, 0 when unset (or
+ * when the kernel predates it). */
+static __always_inline __u32 read_port_range(struct tcp_sock *tp) {
   struct inet_sock___port_range *inet = (void *)tp;
   struct inet_sock___port_range_pair *inet_pair = (void *)tp;
 
-  r->userlocks = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks);
-  if (bpf_core_field_exists(struct inet_timewait_sock___connect_bind, tw_connect_bind)) {
-    r->flags |= BSR_CONNECT_BIND_KNOWN;
-    if (r->userlocks & BSR_SOCK_CONNECT_BIND) r->flags |= BSR_CONNECT_BIND;
-  }
-  if (bpf_core_field_exists(inet->local_port_range)) {
-    r->flags |= BSR_PORT_RANGE_KNOWN;
-    r->local_port_range = BPF_CORE_READ(inet, local_port_range);
-  } else if (bpf_core_field_exists(inet_pair->local_port_range)) {
-    r->flags |= BSR_PORT_RANGE_KNOWN;
-    bpf_core_read(&r->local_port_range, sizeof(r->local_port_range),
-                  &inet_pair->local_port_range);
-  }
-  return BPF_CORE_READ(tp, inet_conn.icsk_bind_hash);
+  if (bpf_core_field_exists(inet->local_port_range)) return inet->local_port_range;
+  if (bpf_core_field_exists(inet_pair->local_port_range))
+    return inet_pair->local_port_range.lo | (__u32)inet_pair->local_port_range.hi << 16;
+  return 0;
 }
 
-/* tw_substate, tw_connect_bind and the bucket of a timewait socket. */
-static __always_inline struct inet_bind_bucket *read_timewait_socket(
-    struct tcp_timewait_sock *ttw, struct bind_state_record *r) {
-  struct inet_timewait_sock___connect_bind *tw = (void *)&ttw->tw_sk;
-
-  r->flags |= BSR_TIME_WAIT;
-  r->state = BPF_CORE_READ(ttw, tw_sk.tw_substate);
-  if (bpf_core_field_exists(tw->tw_connect_bind)) {
-    r->flags |= BSR_CONNECT_BIND_KNOWN;
-    if (BPF_CORE_READ_BITFIELD_PROBED(tw, tw_connect_bind)) r->flags |= BSR_CONNECT_BIND;
-  }
-  return BPF_CORE_READ(ttw, tw_sk.tw_tb);
-}
-
+/* Direct loads through the BTF-typed pointers rather than
+ * bpf_probe_read_kernel() (BPF_CORE_READ): this runs for every TCP socket,
+ * and the helper calls took about a quarter of the walk's CPU time. CO-RE
+ * relocates them all the same (vmlinux.h types are preserve_access_index),
+ * and the verifier makes loads through pointers read from the socket
+ * fault-safe (a NULL bucket would read as fastreuse 0: hence the test). */
 SEC("iter/tcp")
 int dump_bind_state(struct bpf_iter__tcp *ctx) {
   struct sock_common *skc = ctx->sk_common;
-  struct seq_file *seq = ctx->meta->seq;
-  struct bind_state_record r = {};
-  struct inet_bind_bucket *tb = NULL;
+  struct inet_bind_bucket *tb;
   struct tcp_timewait_sock *ttw;
   struct tcp_sock *tp;
+  __u16 port;
+  __u64 bit;
 
   if (!skc) return 0; /* the final call, after the last socket */
-  r.state = BPF_CORE_READ(skc, skc_state);
-  if (r.state == TCP_NEW_SYN_RECV) return 0;
-  r.family = BPF_CORE_READ(skc, skc_family);
-  r.local_port = BPF_CORE_READ(skc, skc_num);
-  r.remote_port = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-  r.bound_dev_if = BPF_CORE_READ(skc, skc_bound_dev_if);
-  r.reuse = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_reuse);
-  r.reuseport = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_reuseport);
-  read_addresses(skc, &r);
+  if (skc->skc_state == TCP_NEW_SYN_RECV) return 0;
 
   tp = bpf_skc_to_tcp_sock(skc);
   if (tp) {
-    tb = read_full_socket(tp, &r);
+    tb = tp->inet_conn.icsk_bind_hash;
+    if (read_port_range(tp)) port_range_sockets++;
   } else {
     ttw = bpf_skc_to_tcp_timewait_sock(skc);
     if (!ttw) return 0;
-    tb = read_timewait_socket(ttw, &r);
+    tb = ttw->tw_sk.tw_tb;
   }
+  sockets_walked++;
+  if (BPF_CORE_READ_BITFIELD(skc, skc_reuse)) reuseaddr_sockets++;
+  if (BPF_CORE_READ_BITFIELD(skc, skc_reuseport)) reuseport_sockets++;
+
   /* A socket being torn down may already have left its bucket: no state
-   * then, rather than reading fastreuse 0 from a NULL pointer. */
-  if (tb) {
-    r.fastreuse = BPF_CORE_READ(tb, fastreuse);
-    r.fastreuseport = BPF_CORE_READ(tb, fastreuseport);
-    r.flags |= BSR_BUCKET;
-    if (r.fastreuse >= 0 || r.fastreuseport >= 0) r.flags |= BSR_BIND_STATE;
-  }
-  bpf_seq_write(seq, &r, sizeof(r));
+   * then. A port already marked needs no look at its bucket, which is a
+   * cache miss of its own (an accepted child shares its listener's). */
+  if (!tb) return 0;
+  port = skc->skc_num;
+  bit = 1ULL << (port % 64);
+  if (bind_ports[port / 64] & bit) return 0;
+  if (tb->fastreuse >= 0 || tb->fastreuseport >= 0) bind_ports[port / 64] |= bit;
   return 0;
 }

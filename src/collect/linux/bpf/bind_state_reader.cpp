@@ -4,6 +4,9 @@
 //
 // The program is loaded and attached once per process; each read creates a
 // new iterator, which walks the netns the calling thread is in at that moment.
+// The program keeps the result in its global data (a port bitmap and
+// counters), which the skeleton maps into this process: a walk reads nothing
+// but EOF from the iterator, then the mapped result.
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,26 +14,37 @@
 #include <linux/types.h>
 #include <unistd.h>
 
+#include <array>
+#include <bit>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <mutex>
 #include <string>
-#include <vector>
+#include <type_traits>
 
 #include "bind_state.skel.h"
 #include "collect/bind_state.h"
-#include "collect/linux/bpf/bind_state_record.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 namespace ephport {
 namespace {
 
-static_assert(sizeof(bind_state_record) == 56, "bind_state_record must match the BPF side");
+// The program's global data as the skeleton maps it.
+using WalkState = std::remove_pointer_t<decltype(bind_state_bpf::bss)>;
+static_assert(sizeof(WalkState::bind_ports) * 8 == 65536, "one bit per port");
 
 constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
+// The program writes nothing, so read() returns 0 at the end of the walk, and
+// EAGAIN before that after every million sockets (the kernel stops there
+// when it has nothing to return; the next read() goes on). Past this many
+// reads something is wrong, and the walk fails rather than loops.
+constexpr int kMaxReads = 1 << 16;
 
 [[noreturn]] void unavailable(const std::string& why) {
   throw RuntimeError("BPF bind-state reader unavailable: " + why);
@@ -51,7 +65,26 @@ int print_libbpf(enum libbpf_print_level, const char* format, va_list args) {
   return debug ? std::vfprintf(stderr, format, args) : 0;
 }
 
+BindStateReport fold(const WalkState& state) {
+  BindStateReport report;
+  for (size_t word = 0; word < std::size(state.bind_ports); ++word) {
+    for (uint64_t bits = state.bind_ports[word]; bits != 0; bits &= bits - 1) {
+      report.bind_owned.insert(static_cast<uint16_t>(word * 64 + std::countr_zero(bits)));
+    }
+  }
+  report.sockets = state.sockets_walked;
+  report.reuseaddr = state.reuseaddr_sockets;
+  report.reuseport = state.reuseport_sockets;
+  report.local_port_range = state.port_range_sockets;
+  return report;
+}
+
 // The loaded program and its iterator link; lives until the process exits.
+//
+// Every walk of the object accumulates into the same global data, so walks
+// take turns (a mutex). A fork()ed child shares that mapping, and the
+// kernel's map, with its parent: the two must not walk at the same time
+// (run_with_deadline()'s child collects while its parent only waits).
 class Iterator {
  public:
   Iterator() {
@@ -71,6 +104,10 @@ class Iterator {
       unavailable(
           fmt::format("loading the iterator failed: {}{}", std::strerror(error), hint(error)));
     }
+    if (skeleton_->bss == nullptr) {  // libbpf maps global data whenever the kernel can
+      bind_state_bpf__destroy(skeleton_);
+      unavailable("the program's global data is not mapped (kernel without mmap-able maps)");
+    }
     link_ = bpf_program__attach_iter(skeleton_->progs.dump_bind_state, nullptr);
     if (link_ == nullptr) {
       const int error = errno;
@@ -86,42 +123,49 @@ class Iterator {
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
-  // A new walk over the TCP sockets of the calling thread's netns.
-  UniqueFd start() const {
-    UniqueFd fd(bpf_iter_create(bpf_link__fd(link_)));
-    if (!fd.valid()) {
+  // One walk over the TCP sockets of the calling thread's netns.
+  BindStateReport walk() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    WalkState& state = *skeleton_->bss;
+    state = WalkState{};  // the last walk's result, or what a failed walk left
+    UniqueFd iterator(bpf_iter_create(bpf_link__fd(link_)));
+    if (!iterator.valid()) {
       const int error = errno;
       unavailable(
           fmt::format("creating the iterator failed: {}{}", std::strerror(error), hint(error)));
     }
-    return fd;
+    // read() returns 0 once the program has run for every socket and for the
+    // walk's end, in this thread: the mapped state is then complete.
+    std::array<char, 64> buffer{};
+    for (int reads = 0;; ++reads) {
+      if (reads == kMaxReads) {
+        unavailable(fmt::format("the walk did not end after {} reads", kMaxReads));
+      }
+      const ssize_t got = ::read(iterator.get(), buffer.data(), buffer.size());
+      if (got == 0) {
+        break;
+      }
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+        continue;
+      }
+      if (got < 0) {
+        unavailable(fmt::format("reading the iterator failed: {}", std::strerror(errno)));
+      }
+      unavailable("the iterator returned output; its program should write none");
+    }
+    return fold(state);
   }
 
  private:
   bind_state_bpf* skeleton_ = nullptr;
   bpf_link* link_ = nullptr;
+  std::mutex mutex_;  // one walk at a time: they share the global data
 };
 
 // Loaded on first use; a failed load throws and is retried by the next call.
-const Iterator& iterator() {
-  static const Iterator loaded;
+Iterator& iterator() {
+  static Iterator loaded;
   return loaded;
-}
-
-void add(BindStateReport& report, const bind_state_record& record) {
-  ++report.sockets;
-  if ((record.flags & BSR_BIND_STATE) != 0) {
-    report.bind_owned.insert(record.local_port);
-  }
-  if (record.reuse != 0) {
-    ++report.reuseaddr;
-  }
-  if (record.reuseport != 0) {
-    ++report.reuseport;
-  }
-  if (record.local_port_range != 0) {
-    ++report.local_port_range;
-  }
 }
 
 }  // namespace
@@ -131,36 +175,7 @@ bool bind_state_reader_built() {
 }
 
 BindStateReport read_bind_state() {
-  UniqueFd walk = iterator().start();
-  BindStateReport report;
-  // read() may end in the middle of a record: keep the tail for the next one.
-  std::vector<char> buffer(1024 * sizeof(bind_state_record));
-  size_t filled = 0;
-  for (;;) {
-    const ssize_t got = ::read(walk.get(), buffer.data() + filled, buffer.size() - filled);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      unavailable(fmt::format("reading the iterator failed: {}", std::strerror(errno)));
-    }
-    if (got == 0) {
-      break;
-    }
-    filled += static_cast<size_t>(got);
-    size_t used = 0;
-    for (; filled - used >= sizeof(bind_state_record); used += sizeof(bind_state_record)) {
-      bind_state_record record{};
-      std::memcpy(&record, buffer.data() + used, sizeof(record));
-      add(report, record);
-    }
-    std::memmove(buffer.data(), buffer.data() + used, filled - used);
-    filled -= used;
-  }
-  if (filled != 0) {
-    unavailable(fmt::format("the iterator ended inside a record ({} bytes left)", filled));
-  }
-  return report;
+  return iterator().walk();
 }
 
 }  // namespace ephport
