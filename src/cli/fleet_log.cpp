@@ -4,12 +4,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 
+#include "cli/sample_loop.h"
 #include "collect/remote/remote_snapshots.h"
 #include "output/fleet_rows.h"
 #include "platform/append_file.h"
-#include "platform/signals.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -56,32 +55,13 @@ int run_fleet_log(const FleetLogOptions& options) {
   }
   RemoteSnapshots snapshots(parse_remote_endpoints(options.computers, "--computers"), remote);
   AppendFile log = AppendFile::open(options.output);
-  install_stop_handlers();
-
-  auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(options.interval));
-  auto next = std::chrono::steady_clock::now();
-  int dropped = 0;
-  for (int taken = 0; options.count == 0 || taken < options.count; ++taken) {
-    std::vector<RemoteSample> samples = snapshots.pull();
-    std::vector<HostRecord> hosts = host_records(samples);
-    fmt::print("{}", render_record(hosts, options.format, taken == 0));
-    std::fflush(stdout);
-    try {
-      log.append(render_record(hosts, options.format, log.empty()));
-    } catch (const RuntimeError& error) {
-      fmt::print(stderr, "ephport: {}\n", error.what());
-      ++dropped;
-    }
-    if (stop_requested() || (options.count != 0 && taken + 1 == options.count)) {
-      break;
-    }
-    next += interval;
-    sleep_until_stop_or(next);
-    if (stop_requested()) {
-      break;
-    }
-  }
+  std::vector<RemoteSample> samples;  // the records point into these
+  std::vector<HostRecord> hosts;
+  int dropped = run_sample_loop(options.interval, options.count, log, [&](int) -> RecordRenderer {
+    samples = snapshots.pull();
+    hosts = host_records(samples);
+    return [&](bool header) { return render_record(hosts, options.format, header); };
+  });
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
                options.output);

@@ -1,6 +1,5 @@
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <memory>
 
@@ -10,11 +9,11 @@
 #include "cli/evidence_recorder.h"
 #include "cli/fleet_log.h"
 #include "cli/netns_all.h"
+#include "cli/sample_loop.h"
 #include "output/csv.h"
 #include "output/json.h"
 #include "output/table.h"
 #include "platform/append_file.h"
-#include "platform/signals.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -57,48 +56,26 @@ int run_log(const LogOptions& options) {
   } else if (!options.evidence.disabled) {
     evidence = std::make_unique<EvidenceRecorder>(options.evidence, options.output, session);
   }
-  install_stop_handlers();
-
-  auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(options.interval));
-  auto next = std::chrono::steady_clock::now();
-  int dropped = 0;
   int evidence_failed = 0;
-  for (int taken = 0; options.count == 0 || taken < options.count; ++taken) {
-    Analysis analysis;
-    NetnsSamples all;  // --netns all: every namespace in each sample
-    if (options.common.all_namespaces()) {
-      all = take_netns_samples(sample);
-      trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
-    } else {
-      analysis = session.take(nullptr);
-      trend.observe_and_annotate(analysis);
-    }
-    auto record = [&](bool header) {
-      return options.common.all_namespaces() ? render_netns_log_record(all, options.format, header)
-                                             : render_record(analysis, options.format, header);
-    };
-    fmt::print("{}", record(taken == 0));
-    std::fflush(stdout);
-    try {
-      log.append(record(log.empty()));
-    } catch (const RuntimeError& error) {
-      // A full disk loses this sample, not the log or the loop.
-      fmt::print(stderr, "ephport: {}\n", error.what());
-      ++dropped;
-    }
-    if (evidence && !evidence->after_sample(analysis)) {
-      ++evidence_failed;
-    }
-    if (stop_requested() || (options.count != 0 && taken + 1 == options.count)) {
-      break;
-    }
-    next += interval;
-    sleep_until_stop_or(next);
-    if (stop_requested()) {
-      break;
-    }
-  }
+  Analysis analysis;
+  NetnsSamples all;  // --netns all: every namespace in each sample
+  int dropped = run_sample_loop(
+      options.interval, options.count, log,
+      [&](int) -> RecordRenderer {
+        if (options.common.all_namespaces()) {
+          all = take_netns_samples(sample);
+          trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
+          return [&](bool header) { return render_netns_log_record(all, options.format, header); };
+        }
+        analysis = session.take(nullptr);
+        trend.observe_and_annotate(analysis);
+        return [&](bool header) { return render_record(analysis, options.format, header); };
+      },
+      [&] {
+        if (evidence && !evidence->after_sample(analysis)) {
+          ++evidence_failed;
+        }
+      });
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
                options.output);

@@ -14,6 +14,7 @@
 
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
@@ -35,17 +36,6 @@ DirPtr open_dir_at(int base, const char* path) {
     ::close(fd);
   }
   return DirPtr(dir);
-}
-
-template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
-  T value{};
-  const char* end = text.data() + text.size();
-  auto [ptr, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error != std::errc{} || ptr != end) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 // "socket:[12345]" -> 12345; anything else (pipes, files, anon inodes) -> nullopt.

@@ -20,6 +20,7 @@
 #include "collect/linux/proc_file.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
@@ -38,17 +39,6 @@ constexpr size_t kLimitsLimit = size_t{16} * 1024;
 constexpr size_t kMapsLimit = size_t{16} * 1024 * 1024;
 
 constexpr std::string_view kEllipsis = "…";
-
-template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
-  T value{};
-  const char* end = text.data() + text.size();
-  auto [ptr, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error != std::errc{} || ptr != end) {
-    return std::nullopt;
-  }
-  return value;
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n';

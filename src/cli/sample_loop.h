@@ -1,0 +1,27 @@
+#pragma once
+// The seed script's loop, shared by `log` and `log --computers`: a sample
+// every interval, `count` times (0: until SIGINT/SIGTERM, which end it after
+// the sample in hand), each printed and appended whole to the log. A failed
+// append (full disk) loses that sample only: it is said on stderr and the
+// loop goes on.
+
+#include <functional>
+#include <string>
+
+namespace ephport {
+
+class AppendFile;
+
+// Renders one sample's record; `header` asks for the CSV header first.
+using RecordRenderer = std::function<std::string(bool header)>;
+
+// Runs the loop: `take(taken)` takes sample number `taken` (from 0) and
+// returns its renderer; the record goes to stdout (header on the first) and
+// is appended to `log` (header when the file is empty); then `after()` runs,
+// if given. Installs the stop handlers. Returns how many samples could not
+// be appended.
+int run_sample_loop(double interval_seconds, int count, AppendFile& log,
+                    const std::function<RecordRenderer(int taken)>& take,
+                    const std::function<void()>& after = {});
+
+}  // namespace ephport
