@@ -186,6 +186,7 @@ function(ephport_add_bpf_programs target)
   message(STATUS "ephport: ${what} ON (${EPHPORT_BPF_CLANG}, ${EPHPORT_BPFTOOL}, "
                  "libbpf ${LIBBPF_VERSION}, BTF ${EPHPORT_BPF_BTF})")
   target_compile_definitions(${target} PUBLIC EPHPORT_BPF_READER=1)
+  target_sources(${target} PRIVATE ${dir}/libbpf_support.cpp)
   foreach(program ${_EPHPORT_BPF_PROGRAMS})
     target_sources(${target} PRIVATE ${dir}/${program}_reader.cpp)
     _ephport_bpf_skeleton(${target} ${dir}/${program}.bpf.c)

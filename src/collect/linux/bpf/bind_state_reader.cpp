@@ -29,6 +29,7 @@
 
 #include "bind_state.skel.h"
 #include "collect/bind_state.h"
+#include "collect/linux/bpf/libbpf_support.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -48,21 +49,6 @@ constexpr int kMaxReads = 1 << 16;
 
 [[noreturn]] void unavailable(const std::string& why) {
   throw RuntimeError("BPF bind-state reader unavailable: " + why);
-}
-
-// What to do about a failed bpf() call, after strerror.
-std::string hint(int error) {
-  if (error == EPERM || error == EACCES) {
-    return " (needs root or CAP_BPF+CAP_PERFMON)";
-  }
-  return " (set EPHPORT_BPF_DEBUG=1 to see libbpf's log)";
-}
-
-// libbpf prints to stderr by default; ephport reports one line instead,
-// unless EPHPORT_BPF_DEBUG is set.
-int print_libbpf(enum libbpf_print_level, const char* format, va_list args) {
-  static const bool debug = std::getenv("EPHPORT_BPF_DEBUG") != nullptr;
-  return debug ? std::vfprintf(stderr, format, args) : 0;
 }
 
 BindStateReport fold(const WalkState& state) {
@@ -91,18 +77,16 @@ class Iterator {
     if (::access(kBtfPath, R_OK) != 0) {
       unavailable(fmt::format("no BTF at {} (the kernel needs CONFIG_DEBUG_INFO_BTF=y)", kBtfPath));
     }
-    libbpf_set_print(print_libbpf);
+    quiet_libbpf();
     skeleton_ = bind_state_bpf__open();
     if (skeleton_ == nullptr) {
       const int error = errno;
-      unavailable(
-          fmt::format("opening the BPF object failed: {}{}", std::strerror(error), hint(error)));
+      unavailable(describe_bpf_failure("opening the BPF object", error));
     }
     if (const int result = bind_state_bpf__load(skeleton_); result != 0) {
       const int error = -result;
       bind_state_bpf__destroy(skeleton_);
-      unavailable(
-          fmt::format("loading the iterator failed: {}{}", std::strerror(error), hint(error)));
+      unavailable(describe_bpf_failure("loading the iterator", error));
     }
     if (skeleton_->bss == nullptr) {  // libbpf maps global data whenever the kernel can
       bind_state_bpf__destroy(skeleton_);
@@ -112,8 +96,7 @@ class Iterator {
     if (link_ == nullptr) {
       const int error = errno;
       bind_state_bpf__destroy(skeleton_);
-      unavailable(
-          fmt::format("attaching the iterator failed: {}{}", std::strerror(error), hint(error)));
+      unavailable(describe_bpf_failure("attaching the iterator", error));
     }
   }
   ~Iterator() {
@@ -131,8 +114,7 @@ class Iterator {
     UniqueFd iterator(bpf_iter_create(bpf_link__fd(link_)));
     if (!iterator.valid()) {
       const int error = errno;
-      unavailable(
-          fmt::format("creating the iterator failed: {}{}", std::strerror(error), hint(error)));
+      unavailable(describe_bpf_failure("creating the iterator", error));
     }
     // read() returns 0 once the program has run for every socket and for the
     // walk's end, in this thread: the mapped state is then complete.

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collect/linux/bpf/libbpf_support.h"
 #include "collect/linux/bpf/socket_owner_record.h"
 #include "collect/linux/proc_file.h"
 #include "collect/socket_owners_bpf.h"
@@ -48,21 +49,6 @@ constexpr uint64_t kMaxReads = uint64_t{1} << 24;
 
 [[noreturn]] void unavailable(const std::string& why) {
   throw RuntimeError("BPF socket-owner walk unavailable: " + why);
-}
-
-// What to do about a failed bpf() call, after strerror.
-std::string hint(int error) {
-  if (error == EPERM || error == EACCES) {
-    return " (needs root or CAP_BPF+CAP_PERFMON)";
-  }
-  return " (set EPHPORT_BPF_DEBUG=1 to see libbpf's log)";
-}
-
-// libbpf prints to stderr by default; ephport reports one line instead,
-// unless EPHPORT_BPF_DEBUG is set.
-int print_libbpf(enum libbpf_print_level, const char* format, va_list args) {
-  static const bool debug = std::getenv("EPHPORT_BPF_DEBUG") != nullptr;
-  return debug ? std::vfprintf(stderr, format, args) : 0;
 }
 
 // The program numbers processes as ephport's own pid namespace does; /proc
@@ -134,8 +120,7 @@ struct SocketOwnerIterator::Impl {
     UniqueFd iterator(bpf_iter_create(bpf_link__fd(walk_link)));
     if (!iterator.valid()) {
       const int error = errno;
-      unavailable(
-          fmt::format("creating the iterator failed: {}{}", std::strerror(error), hint(error)));
+      unavailable(describe_bpf_failure("creating the iterator", error));
     }
     const auto self = static_cast<uint32_t>(::getpid());
     bool probe_seen = false;
@@ -216,23 +201,20 @@ SocketOwnerIterator::SocketOwnerIterator() : impl_(std::make_unique<Impl>()) {
     unavailable(fmt::format("no BTF at {} (the kernel needs CONFIG_DEBUG_INFO_BTF=y)", kBtfPath));
   }
   require_own_proc();
-  libbpf_set_print(print_libbpf);
+  quiet_libbpf();
   impl_->skeleton.reset(socket_owners_bpf__open());
   if (!impl_->skeleton) {
     const int error = errno;
-    unavailable(
-        fmt::format("opening the BPF object failed: {}{}", std::strerror(error), hint(error)));
+    unavailable(describe_bpf_failure("opening the BPF object", error));
   }
   if (const int result = socket_owners_bpf__load(impl_->skeleton.get()); result != 0) {
     const int error = -result;
-    unavailable(
-        fmt::format("loading the iterator failed: {}{}", std::strerror(error), hint(error)));
+    unavailable(describe_bpf_failure("loading the iterator", error));
   }
   impl_->link.reset(bpf_program__attach_iter(impl_->skeleton->progs.dump_socket_owners, nullptr));
   if (!impl_->link) {
     const int error = errno;
-    unavailable(
-        fmt::format("attaching the iterator failed: {}{}", std::strerror(error), hint(error)));
+    unavailable(describe_bpf_failure("attaching the iterator", error));
   }
   impl_->probe = open_probe();
   impl_->check_self();
