@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "collect/bind_state.h"
+#include "collect/linux/bind_state.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // owner_scan: times the two ways of mapping socket inodes to processes,
-// OwnerTable::scan("/proc") and SocketOwnerIterator::scan() (BPF
+// scan_proc_owners("/proc") and SocketOwnerIterator::scan() (BPF
 // iter/task_file), on whatever sockets the system holds, and the BPF
 // program's one-time load. As root, with a population held elsewhere:
 //
@@ -25,8 +25,9 @@
 #include <string_view>
 #include <vector>
 
-#include "collect/owners.h"
-#include "collect/socket_owners_bpf.h"
+#include "collect/linux/proc_owners.h"
+#include "collect/linux/socket_owners_bpf.h"
+#include "snapshot/owner_table.h"
 
 namespace {
 
@@ -87,7 +88,7 @@ int run(int rounds) {
     loads.push_back(timed([] { SocketOwnerIterator loaded; }));
     auto proc_scan = [&] {
       proc_scans.push_back(timed([&] {
-        const OwnerTable table = OwnerTable::scan("/proc");
+        const OwnerTable table = scan_proc_owners("/proc");
         proc_sockets = table.size();
         proc_processes = table.processes_scanned();
       }));
@@ -109,7 +110,7 @@ int run(int rounds) {
   }
   std::printf("| what | runs | median ms | min ms | max ms | median CPU ms |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-  report("OwnerTable::scan(\"/proc\")", proc_scans);
+  report("scan_proc_owners(\"/proc\")", proc_scans);
   report("SocketOwnerIterator::scan()", bpf_scans);
   report("SocketOwnerIterator() (load, attach, self-check)", loads);
   std::printf("\n/proc: %zu socket inodes, %zu processes; BPF: %zu socket inodes, %zu processes\n",

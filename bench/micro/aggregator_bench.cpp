@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "analyze/aggregator.h"
-#include "collect/owners.h"
+#include "snapshot/owner_table.h"
 
 namespace {
 
@@ -144,7 +144,7 @@ void BM_AggregatorAddFinish(benchmark::State& state) {
 }
 
 // Building the inode -> pid table, without reading /proc: what
-// OwnerTable::scan() spends per socket fd besides the readlink() calls.
+// scan_proc_owners() spends per socket fd besides the readlink() calls.
 void BM_OwnerTableAdd(benchmark::State& state) {
   const int64_t count = state.range(0);
   for (auto _ : state) {

@@ -8,8 +8,8 @@
 
 #include "analyze/analysis.h"
 #include "analyze/process_attribution.h"
-#include "collect/owners.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/owner_table.h"
 #include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
 
@@ -23,7 +23,7 @@ class Aggregator {
   Aggregator(const Aggregator&) = delete;
   Aggregator& operator=(const Aggregator&) = delete;
 
-  // Exact bind state from the BPF reader (collect/bind_state.h). Call
+  // Exact bind state from the BPF reader (collect/linux/bind_state.h). Call
   // before add(); without it B is estimated (LISTEN, bound-only, parity).
   void use_exact_bind_state(const PortSet& bind_owned);
 

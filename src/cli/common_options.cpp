@@ -1,6 +1,6 @@
 #include "cli/common_options.h"
 
-#include "cli/netns_all.h"
+#include "pipeline/netns_all.h"
 #include "util/error.h"
 
 namespace ephport {

@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "cli/sample.h"
+#include "pipeline/sample.h"
 
 namespace ephport {
 
@@ -23,7 +23,7 @@ struct CommonOptions {
   SampleOptions to_sample_options() const;
   // Enters --netns if given (once, before sampling); not with --netns all.
   void enter_namespace() const;
-  // --netns all: every namespace, one after the other (cli/netns_all.h).
+  // --netns all: every namespace, one after the other (pipeline/netns_all.h).
   bool all_namespaces() const;
 };
 

@@ -5,12 +5,12 @@
 #include "analyze/process_filter.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
-#include "cli/netns_all.h"
 #include "collect/import/capture_file.h"
 #include "output/csv.h"
 #include "output/json.h"
 #include "output/process_output.h"
 #include "output/table.h"
+#include "pipeline/netns_all.h"
 #include "util/error.h"
 
 namespace ephport {

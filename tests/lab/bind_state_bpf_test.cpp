@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "collect/bind_state.h"
+#include "collect/linux/bind_state.h"
 #include "lab_support.h"
 
 namespace ephport::lab {

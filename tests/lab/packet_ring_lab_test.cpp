@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "collect/linux/netns.h"
-#include "collect/linux/packet_ring.h"
+#include "evidence/packet_ring.h"
 #include "lab_support.h"
 #include "netns_holder.h"
 #include "util/error.h"

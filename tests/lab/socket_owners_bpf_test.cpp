@@ -5,7 +5,7 @@
 //
 // A build without BPF fails here (it never skips), as bind_state_bpf_test.cpp.
 
-#include "collect/socket_owners_bpf.h"
+#include "collect/linux/socket_owners_bpf.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -34,8 +34,9 @@
 #include <thread>
 #include <vector>
 
-#include "collect/owners.h"
+#include "collect/linux/proc_owners.h"
 #include "lab_support.h"
+#include "snapshot/owner_table.h"
 #include "util/error.h"
 
 namespace ephport::lab {
@@ -273,7 +274,7 @@ TEST_F(SocketOwnersBpfTest, ChildSocketsMatchProc) {
   SocketOwnerIterator iterator;
   OwnerTable bpf;
   const size_t processes = iterator.scan(bpf);
-  const OwnerTable proc = OwnerTable::scan("/proc");
+  const OwnerTable proc = scan_proc_owners("/proc");
 
   const size_t checked = expect_same_as_proc(bpf, proc, child.pid());
   EXPECT_EQ(checked, kChildSockets);
@@ -300,7 +301,7 @@ TEST_F(SocketOwnersBpfTest, SocketSharedAfterForkHasBothOwners) {
   std::vector<uint32_t> both{static_cast<uint32_t>(::getpid()), static_cast<uint32_t>(child.pid())};
   std::sort(both.begin(), both.end());
   EXPECT_EQ(sorted(bpf.pids_of(inode)), both);
-  expect_same_as_proc(bpf, OwnerTable::scan("/proc"), child.pid());
+  expect_same_as_proc(bpf, scan_proc_owners("/proc"), child.pid());
 }
 
 TEST_F(SocketOwnersBpfTest, SecondScanOnTheSameIteratorSeesChanges) {
@@ -323,7 +324,7 @@ TEST_F(SocketOwnersBpfTest, SecondScanOnTheSameIteratorSeesChanges) {
   EXPECT_GE(processes, 2u);
   EXPECT_TRUE(second.pids_of(closed_inode).empty());
   EXPECT_EQ(sorted(second.pids_of(inode_of(opened.get()))), std::vector<uint32_t>{self});
-  expect_same_as_proc(second, OwnerTable::scan("/proc"), child.pid());
+  expect_same_as_proc(second, scan_proc_owners("/proc"), child.pid());
 }
 
 TEST_F(SocketOwnersBpfTest, ThreadWithItsOwnFileTableIsReportedUnderItsProcess) {
@@ -355,7 +356,7 @@ TEST_F(SocketOwnersBpfTest, ThreadWithItsOwnFileTableIsReportedUnderItsProcess) 
   OwnerTable bpf;
   iterator.scan(bpf);
   EXPECT_EQ(sorted(bpf.pids_of(inode)), std::vector<uint32_t>{static_cast<uint32_t>(child.pid())});
-  EXPECT_TRUE(OwnerTable::scan("/proc").pids_of(inode).empty());
+  EXPECT_TRUE(scan_proc_owners("/proc").pids_of(inode).empty());
 }
 
 // Runs `body` in a grandchild that is pid 1 of a new pid namespace (with a

@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "analyze/aggregator.h"
-#include "cli/sample.h"
 #include "collect/collector.h"
+#include "collect/linux/proc_owners.h"
 #include "collect/linux/sock_diag.h"
 #include "collect_fixtures.h"
 #include "output/csv.h"
 #include "output/json.h"
+#include "pipeline/sample.h"
 
 namespace ephport {
 namespace {
@@ -75,7 +76,7 @@ TEST(EndToEnd, NetlinkRecordingSnapshot) {
   SampleOptions options = fixture_options();
   HostFacts host = read_host_facts(options.collect.proc_root);
   host.source = "netlink";
-  OwnerTable owners = OwnerTable::scan(options.collect.proc_root);
+  OwnerTable owners = scan_proc_owners(options.collect.proc_root);
   Aggregator aggregator(host, &owners);
   replay_sock_diag(testing::read_binary(fixture_path("sock_diag/dump.bin")),
                    [&](const SocketRecord& socket) { aggregator.add(socket); });

@@ -1,7 +1,7 @@
 // Evidence bundles appear whole or not at all, are bounded, and say what
 // failed.
 
-#include "output/evidence_bundle.h"
+#include "evidence/evidence_bundle.h"
 
 #include <gtest/gtest.h>
 

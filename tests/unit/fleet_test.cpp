@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "collect/remote/remote_snapshots.h"
-#include "collect/remote/snapshot_document.h"
 #include "collect_fixtures.h"
-#include "output/fleet_rows.h"
+#include "fleet/fleet_rows.h"
+#include "fleet/remote_snapshots.h"
+#include "fleet/snapshot_document.h"
 #include "platform/sigpipe_guard.h"
 #include "serve/exporter_endpoints.h"
 #include "temp_dir.h"

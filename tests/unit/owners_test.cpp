@@ -1,6 +1,4 @@
-// OwnerTable::scan() on tests/fixtures/proc and on trees it cannot read.
-
-#include "collect/owners.h"
+// scan_proc_owners() on tests/fixtures/proc and on trees it cannot read.
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,8 +9,10 @@
 #include <filesystem>
 #include <vector>
 
+#include "collect/linux/proc_owners.h"
 #include "collect/linux/sock_diag.h"
 #include "collect_fixtures.h"
+#include "snapshot/owner_table.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -28,7 +28,7 @@ std::vector<uint32_t> sorted_pids(const OwnerTable& table, uint64_t inode) {
 }
 
 TEST(Owners, ScansTheFixtureProcesses) {
-  OwnerTable table = OwnerTable::scan(testing::fixture_path("proc"));
+  OwnerTable table = scan_proc_owners(testing::fixture_path("proc"));
   EXPECT_EQ(table.processes_scanned(), 2u);  // net/ and sys/ are not processes
   EXPECT_EQ(table.processes_unreadable(), 0u);
   EXPECT_TRUE(table.complete());
@@ -42,7 +42,7 @@ TEST(Owners, ScansTheFixtureProcesses) {
 
 // Same capture: every socket sock_diag reported with an inode has an owner.
 TEST(Owners, OwnsEveryInodeOfTheSockDiagCapture) {
-  OwnerTable table = OwnerTable::scan(testing::fixture_path("proc"));
+  OwnerTable table = scan_proc_owners(testing::fixture_path("proc"));
   size_t owned = 0;
   replay_sock_diag(testing::read_binary(testing::fixture_path("sock_diag/dump.bin")),
                    [&](const SocketRecord& record) {
@@ -66,7 +66,7 @@ TEST(Owners, AddKeepsEachPidOnce) {
 }
 
 TEST(Owners, MissingProcRootIsAnError) {
-  EXPECT_THROW(OwnerTable::scan("/nonexistent/proc"), RuntimeError);
+  EXPECT_THROW(scan_proc_owners("/nonexistent/proc"), RuntimeError);
 }
 
 struct ScanCounts {
@@ -79,7 +79,7 @@ struct ScanCounts {
 // (root reads mode-000 directories), directly otherwise.
 ScanCounts scan_unprivileged(const std::string& root) {
   auto scan = [&] {
-    OwnerTable table = OwnerTable::scan(root);
+    OwnerTable table = scan_proc_owners(root);
     return ScanCounts{table.processes_scanned(), table.processes_unreadable(),
                       table.pids_of(777).size()};
   };

@@ -2,7 +2,7 @@
 // eviction order, counts, concurrent use), write_pcap_file() read back with
 // libpcap, its write errors, and the capture filter run on crafted frames.
 
-#include "collect/linux/packet_ring.h"
+#include "evidence/packet_ring.h"
 
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "collect/linux/packet_buffer.h"
+#include "evidence/packet_buffer.h"
 #include "private_tmpfs.h"
 #include "temp_dir.h"
 #include "util/error.h"

@@ -9,9 +9,9 @@
 
 #include <string>
 
-#include "cli/sample.h"
 #include "collect_fixtures.h"
 #include "output/plugin_output.h"
+#include "pipeline/sample.h"
 #include "util/error.h"
 
 namespace ephport {

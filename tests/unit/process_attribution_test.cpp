@@ -9,8 +9,9 @@
 #include "analyze/aggregator.h"
 #include "analyze/process_filter.h"
 #include "collect/collector.h"
-#include "collect/owners.h"
+#include "collect/linux/proc_owners.h"
 #include "collect_fixtures.h"
+#include "snapshot/owner_table.h"
 
 namespace ephport {
 namespace {
@@ -22,7 +23,7 @@ Analysis analyse_fixture(bool with_owners) {
   options.source = Source::procfs;
   options.proc_root = fixture_path("proc");
   HostFacts host = read_host_facts(options.proc_root);
-  OwnerTable owners = OwnerTable::scan(options.proc_root);
+  OwnerTable owners = scan_proc_owners(options.proc_root);
   Aggregator aggregator(host, with_owners ? &owners : nullptr);
   collect_sockets(options, [&](const SocketRecord& socket) { aggregator.add(socket); });
   return aggregator.finish(10);

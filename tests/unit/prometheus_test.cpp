@@ -16,8 +16,8 @@
 #include <sstream>
 
 #include "analyze/aggregator.h"
-#include "cli/sample.h"
 #include "collect_fixtures.h"
+#include "pipeline/sample.h"
 #include "temp_dir.h"
 
 namespace ephport {

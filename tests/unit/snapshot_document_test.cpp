@@ -4,7 +4,7 @@
 // `snapshot --format csv` wrote at the same moment, and the document
 // survives a round trip through the JSON sink.
 
-#include "collect/remote/snapshot_document.h"
+#include "fleet/snapshot_document.h"
 
 #include <gtest/gtest.h>
 

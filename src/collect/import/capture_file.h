@@ -28,8 +28,8 @@
 #include <string_view>
 
 #include "collect/collector.h"
-#include "collect/owners.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/owner_table.h"
 #include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
 #include "util/fd.h"

@@ -28,7 +28,7 @@
 #include <type_traits>
 
 #include "bind_state.skel.h"
-#include "collect/bind_state.h"
+#include "collect/linux/bind_state.h"
 #include "collect/linux/bpf/libbpf_support.h"
 #include "util/error.h"
 #include "util/fd.h"

@@ -1,7 +1,7 @@
 // The bind-state reader of a build without BPF (EPHPORT_BPF=OFF, or AUTO
 // without clang, bpftool, libbpf or kernel BTF at build time).
 
-#include "collect/bind_state.h"
+#include "collect/linux/bind_state.h"
 #include "util/error.h"
 
 namespace ephport {

@@ -28,7 +28,7 @@
 #include "collect/linux/bpf/libbpf_support.h"
 #include "collect/linux/bpf/socket_owner_record.h"
 #include "collect/linux/proc_file.h"
-#include "collect/socket_owners_bpf.h"
+#include "collect/linux/socket_owners_bpf.h"
 #include "socket_owners.skel.h"
 #include "util/error.h"
 #include "util/fd.h"

@@ -1,7 +1,7 @@
 // The socket-owner walk of a build without BPF (EPHPORT_BPF=OFF, or AUTO
 // without clang, bpftool, libbpf or kernel BTF at build time).
 
-#include "collect/socket_owners_bpf.h"
+#include "collect/linux/socket_owners_bpf.h"
 #include "util/error.h"
 
 namespace ephport {

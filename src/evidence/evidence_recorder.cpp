@@ -1,4 +1,4 @@
-#include "cli/evidence_recorder.h"
+#include "evidence/evidence_recorder.h"
 
 #include <fmt/format.h>
 
@@ -6,14 +6,14 @@
 #include <cmath>
 #include <filesystem>
 
-#include "cli/sample.h"
 #include "collect/import/capture_file.h"
-#include "collect/linux/packet_ring.h"
 #include "collect/linux/process_info.h"
 #include "collect/linux/sysctl.h"
-#include "output/evidence_bundle.h"
+#include "evidence/evidence_bundle.h"
+#include "evidence/packet_ring.h"
 #include "output/json.h"
 #include "output/process_output.h"
+#include "pipeline/sample.h"
 #include "util/error.h"
 #include "util/time_format.h"
 

@@ -1,4 +1,4 @@
-#include "collect/linux/packet_buffer.h"
+#include "evidence/packet_buffer.h"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "analyze/netns_samples.h"
-#include "cli/sample.h"
+#include "pipeline/sample.h"
 
 namespace ephport {
 

@@ -1,4 +1,4 @@
-#include "collect/remote/remote_snapshots.h"
+#include "fleet/remote_snapshots.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -15,7 +15,7 @@
 #include <fstream>
 #include <mutex>
 
-#include "collect/remote/snapshot_document.h"
+#include "fleet/snapshot_document.h"
 #include "platform/sigpipe_guard.h"
 #include "util/error.h"
 #include "util/fd.h"

@@ -1,4 +1,4 @@
-#include "output/evidence_bundle.h"
+#include "evidence/evidence_bundle.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "collect/owners.h"
+#include "snapshot/owner_table.h"
 
 namespace ephport {
 

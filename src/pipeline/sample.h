@@ -9,7 +9,7 @@
 
 #include "analyze/analysis.h"
 #include "collect/collector.h"
-#include "collect/owner_source.h"
+#include "collect/linux/owner_source.h"
 
 namespace ephport {
 

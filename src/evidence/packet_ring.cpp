@@ -1,4 +1,4 @@
-#include "collect/linux/packet_ring.h"
+#include "evidence/packet_ring.h"
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>

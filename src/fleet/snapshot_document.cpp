@@ -1,4 +1,4 @@
-#include "collect/remote/snapshot_document.h"
+#include "fleet/snapshot_document.h"
 
 #include <limits>
 #include <nlohmann/json.hpp>

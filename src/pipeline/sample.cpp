@@ -1,4 +1,4 @@
-#include "cli/sample.h"
+#include "pipeline/sample.h"
 
 #include <fmt/format.h>
 
@@ -7,10 +7,10 @@
 #include <utility>
 
 #include "analyze/aggregator.h"
-#include "collect/bind_state.h"
 #include "collect/import/capture_file.h"
+#include "collect/linux/bind_state.h"
 #include "collect/linux/process_info.h"
-#include "collect/owners.h"
+#include "snapshot/owner_table.h"
 #include "util/error.h"
 
 namespace ephport {

@@ -1,7 +1,7 @@
 #pragma once
 // `ephport log --computers HOST:PORT,...`: the log loop over remote
 // `ephport serve` instances instead of this host (collect/remote/,
-// output/fleet_rows.h). Sampling options are the remote exporters' own.
+// fleet/fleet_rows.h). Sampling options are the remote exporters' own.
 
 #include <string>
 

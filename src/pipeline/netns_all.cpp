@@ -1,11 +1,12 @@
-#include "cli/netns_all.h"
+#include "pipeline/netns_all.h"
 
 #include <optional>
 
 #include "collect/linux/netns.h"
 #include "collect/linux/netns_enum.h"
-#include "collect/owners.h"
+#include "collect/linux/proc_owners.h"
 #include "output/netns_output.h"
+#include "snapshot/owner_table.h"
 
 namespace ephport {
 
@@ -21,7 +22,7 @@ NetnsSamples take_netns_samples(const SampleOptions& options) {
   SampleOptions each = options;
   std::optional<OwnerTable> owners;
   if (options.owners) {
-    owners = OwnerTable::scan(proc_root);
+    owners = scan_proc_owners(proc_root);
     each.scanned_owners = &*owners;
   }
 

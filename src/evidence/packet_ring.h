@@ -32,7 +32,7 @@
 #include <string>
 #include <thread>
 
-#include "collect/linux/packet_buffer.h"
+#include "evidence/packet_buffer.h"
 #include "util/fd.h"
 
 struct pcap;  // pcap_t, kept out of this header

@@ -1,7 +1,7 @@
 #pragma once
 // Socket inode -> owning process(es) from a BPF task-file iterator
 // (iter/task_file): the kernel hands ephport the socket files of every
-// process in one read stream, where OwnerTable::scan() needs a readdir() of
+// process in one read stream, where scan_proc_owners() needs a readdir() of
 // every /proc/PID/fd and a readlink() of every descriptor.
 //
 // It fills the same OwnerTable with the same pairs /proc shows, with these
@@ -18,7 +18,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "collect/owners.h"
+#include "snapshot/owner_table.h"
 
 namespace ephport {
 

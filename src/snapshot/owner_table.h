@@ -1,26 +1,21 @@
 #pragma once
-// Socket inode -> owning process(es), read from /proc/<pid>/fd links.
+// Socket inode -> owning process(es): what a platform's owner walk found
+// (collect/linux/proc_owners.h, the BPF task_file walk) or a capture recorded.
 
 #include <cstdint>
 #include <span>
-#include <string>
 #include <vector>
 
 namespace ephport {
 
 class OwnerTable {
  public:
-  // Scans <proc_root>/<pid>/fd/* for "socket:[inode]" links. Processes whose
-  // fd directory cannot be read (other users' without privileges) are counted,
-  // not silently skipped.
-  static OwnerTable scan(const std::string& proc_root);
-
   void add(uint64_t inode, uint32_t pid);
   // PIDs holding the socket (usually one; several after fork). Empty if
   // unknown. Valid until the next add().
   std::span<const uint32_t> pids_of(uint64_t inode) const;
 
-  // For tables rebuilt from a saved capture.
+  // Processes walked, and those whose sockets could not be read.
   void set_process_counts(size_t scanned, size_t unreadable) {
     processes_scanned_ = scanned;
     processes_unreadable_ = unreadable;

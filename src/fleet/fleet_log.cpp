@@ -1,13 +1,13 @@
-#include "cli/fleet_log.h"
+#include "fleet/fleet_log.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
 
-#include "cli/sample_loop.h"
-#include "collect/remote/remote_snapshots.h"
-#include "output/fleet_rows.h"
+#include "fleet/fleet_rows.h"
+#include "fleet/remote_snapshots.h"
+#include "pipeline/sample_loop.h"
 #include "platform/append_file.h"
 #include "util/error.h"
 

@@ -1,4 +1,4 @@
-#include "output/fleet_rows.h"
+#include "fleet/fleet_rows.h"
 
 #include <nlohmann/json.hpp>
 

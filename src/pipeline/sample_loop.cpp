@@ -1,4 +1,4 @@
-#include "cli/sample_loop.h"
+#include "pipeline/sample_loop.h"
 
 #include <fmt/format.h>
 

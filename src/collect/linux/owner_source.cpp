@@ -1,8 +1,9 @@
-#include "collect/owner_source.h"
+#include "collect/linux/owner_source.h"
 
 #include <utility>
 
-#include "collect/socket_owners_bpf.h"
+#include "collect/linux/proc_owners.h"
+#include "collect/linux/socket_owners_bpf.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -36,7 +37,7 @@ OwnerTable OwnerSource::scan() {
     return table;
   }
   method_ = "procfs";
-  return OwnerTable::scan(proc_root_);
+  return scan_proc_owners(proc_root_);
 }
 
 }  // namespace ephport

@@ -1,6 +1,6 @@
 #pragma once
 // `log`'s evidence: when pressure reaches --evidence-at, a bundle
-// (output/evidence_bundle.h) with what an engineer needs afterwards: every
+// (evidence/evidence_bundle.h) with what an engineer needs afterwards: every
 // socket, the analysis, the processes and their destinations, the sysctls,
 // details of the heavy processes and the packet ring. At most one per
 // --evidence-every, the newest --evidence-keep kept.
