@@ -88,7 +88,7 @@ int run(int rounds) {
     loads.push_back(timed([] { SocketOwnerIterator loaded; }));
     auto proc_scan = [&] {
       proc_scans.push_back(timed([&] {
-        const OwnerTable table = scan_proc_owners("/proc");
+        const ephport::OwnerTable table = ephport::scan_proc_owners("/proc");
         proc_sockets = table.size();
         proc_processes = table.processes_scanned();
       }));

@@ -38,7 +38,7 @@ Address v6_loopback() {
 ephport::HostFacts host_facts() {
   ephport::HostFacts host;
   host.computer = "bench";
-  host.range = {1024, 65535};
+  host.set_range({1024, 65535});
   return host;
 }
 
@@ -118,9 +118,16 @@ void add_all(benchmark::State& state, bool with_owners, bool finish) {
   const ephport::HostFacts host = host_facts();
   const ephport::OwnerTable owners = with_owners ? owners_of(stream) : ephport::OwnerTable();
   for (auto _ : state) {
-    ephport::Aggregator aggregator(host, with_owners ? &owners : nullptr);
+    const ephport::OwnerScan scan{ephport::OwnerMethod::procfs, 16, 0};
+    ephport::Aggregator aggregator(host, with_owners ? &scan : nullptr);
     for (const SocketRecord& socket : stream) {
-      aggregator.add(socket);
+      if (with_owners) {
+        SocketRecord owned = socket;  // the join the Linux collector makes
+        owned.pids = owners.pids_of(socket.inode);
+        aggregator.add(owned);
+      } else {
+        aggregator.add(socket);
+      }
     }
     if (finish) {
       ephport::Analysis analysis = aggregator.finish(0);

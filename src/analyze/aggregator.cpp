@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "model/linux_rules.h"
+#include "model/port_rules.h"
 #include "snapshot/port_set.h"
 
 namespace ephport {
@@ -50,30 +50,19 @@ struct DestinationKeyHash {
 struct DestinationCount {
   uint32_t in_use = 0;
   uint32_t time_wait = 0;
-  uint32_t blocking = 0;           // sockets blocking their 4-tuple on a port not in B
-  uint32_t expiring = 0;           // of which timewait sockets expiring within the window
-  uint32_t first_parity_used = 0;  // connections on ports of lo's parity (heuristic)
+  uint32_t blocking = 0;  // sockets blocking their 4-tuple on a port not in B
+  uint32_t expiring = 0;  // of which timewait sockets expiring within the window
+  uint32_t index = 0;     // order of first sight: the model's name for it
 };
 
-// A connection on a port of the parity connect() takes last: perhaps bind()'s
-// (parity heuristic, used only without the BPF bind state).
-struct ParityCandidate {
+// A connection the model may later judge bind()'s (PortRules::
+// estimated_bind_owned(), only without the exact bind state): what to undo
+// in its destination's counts then.
+struct BindEstimateCandidate {
   uint16_t port = 0;
   bool blocking = false;
   DestinationCount* group = nullptr;  // node-based map: stable address
   bool expiring = false;
-};
-
-struct ListenerKey {
-  Address address;
-  uint16_t port = 0;
-  bool operator==(const ListenerKey&) const = default;
-};
-
-struct ListenerKeyHash {
-  size_t operator()(const ListenerKey& key) const noexcept {
-    return AddressHash{}(key.address) * 31u ^ key.port;
-  }
 };
 
 double percent(uint32_t used, uint32_t capacity) {
@@ -87,76 +76,68 @@ class Aggregator::ProtocolPass {
   ProtocolPass(Protocol protocol, const HostFacts& host, ProcessAttribution& attribution)
       : protocol_(protocol),
         host_(host),
-        ephemeral_(ephemeral_ports(host)),
+        rules_(make_port_rules(host, protocol)),
+        ephemeral_(rules_->ephemeral()),
         attribution_(attribution) {}
 
-  void add(const SocketRecord& reported, const OwnerTable* owners) {
-    const SocketRecord& socket = with_inherited_v6only(reported);
+  void add(const SocketRecord& reported) {
+    const SocketRecord& socket = rules_->observe(reported);
     ++sockets_;
     ++states_[static_cast<size_t>(socket.state)];
     if (socket.is_request()) {
       return;  // lives on its listener's port
     }
-    std::span<const uint32_t> pids;
-    if (owners != nullptr && socket.inode != 0) {
-      pids = owners->pids_of(socket.inode);
-    }
-    attribution_.add(socket, pids, ephemeral_.contains(socket.local_port));
-    bool expiring = timewait_expires_within(socket, expiry_window_ms_);
+    const bool in_range = ephemeral_.contains(socket.local_port);
+    attribution_.add(socket, *rules_, in_range);
+    bool expiring = rules_->timewait_expires_within(socket, expiry_window_ms_);
     if (socket.local.is_wildcard()) {
       ++(socket.local.is_v4() ? any_v4_states_ : any_v6_states_)[static_cast<size_t>(socket.state)];
     } else {
       AddressGroup& group = exact_[socket.local];
       ++group.states[static_cast<size_t>(socket.state)];
-      record(group.footprint, socket, pids, expiring);
+      record(group.footprint, socket, expiring);
     }
-    OverlapMask mask = overlap_groups_of(socket, host_);
+    OverlapMask mask = rules_->overlap_groups_of(socket);
     for (size_t i = 0; i < kOverlapGroupCount; ++i) {
       if (mask[i]) {
-        record(wildcard_groups_[i], socket, pids, expiring);
+        record(wildcard_groups_[i], socket, expiring);
       }
     }
-    if (protocol_ != Protocol::tcp) {
-      return;  // UDP never shares a port between destinations (rule 8)
+    if (!rules_->shares_ports_between_destinations()) {
+      return;  // no per-destination budget to keep
     }
-    if (socket.state == SockState::listen) {
-      if (socket.local.is_v6() && is_v6only(socket, host_)) {
-        v6only_listener_ports_.insert(socket.local_port);
-      }
-      if (socket.local.is_wildcard()) {
-        wildcard_listener_ports_.insert(socket.local_port);
-      } else {
-        listeners_.insert({socket.local, socket.local_port});
-      }
-    }
-    if (holds_port_in_bind_state(socket) && ephemeral_.contains(socket.local_port)) {
+    if (rules_->holds_port_in_bind_state(socket) && in_range) {
       bind_owned_.insert(socket.local_port);
     }
-    if (is_connection(socket) && ephemeral_.contains(socket.local_port) && !is_child(socket)) {
-      DestinationCount& count = destinations_[{socket.local, socket.remote, socket.remote_port}];
+    if (rules_->is_connection(socket) && in_range && !rules_->is_accepted_child(socket)) {
+      auto [found, inserted] =
+          destinations_.try_emplace({socket.local, socket.remote, socket.remote_port});
+      DestinationCount& count = found->second;
+      if (inserted) {
+        count.index = static_cast<uint32_t>(destinations_.size() - 1);
+      }
       ++count.in_use;
       if (socket.state == SockState::time_wait) {
         ++count.time_wait;
       }
       bool in_bind_state = bind_owned_.contains(socket.local_port);
-      bool blocking = blocks_own_four_tuple(socket, host_) && !in_bind_state;
+      bool blocking = rules_->blocks_own_four_tuple(socket) && !in_bind_state;
       if (blocking) {
         ++count.blocking;
         count.expiring += expiring ? 1 : 0;
       }
-      if (!exact_bind_state_) {
-        if (is_first_parity(socket.local_port)) {
-          ++count.first_parity_used;
-        } else if (!in_bind_state && !socket.bind_address_no_port) {
-          parity_candidates_.push_back({socket.local_port, blocking, &count, expiring});
-        }
+      if (!exact_bind_state_ &&
+          rules_->note_connection(count.index, socket, in_bind_state,
+                                  static_cast<uint32_t>(estimate_candidates_.size()))) {
+        estimate_candidates_.push_back({socket.local_port, blocking, &count, expiring});
       }
     }
   }
 
   void set_expiry_window_ms(uint32_t window_ms) { expiry_window_ms_ = window_ms; }
 
-  // Rule 2 with BPF: every port whose bind bucket is in bind() state.
+  // The allocator's own bind state (read by BPF): every port it holds in
+  // bind() state.
   void use_exact_bind_state(const PortSet& bind_owned) {
     exact_bind_state_ = true;
     PortSet owned = bind_owned;
@@ -165,14 +146,14 @@ class Aggregator::ProtocolPass {
   }
 
   ProtocolAnalysis finish(size_t top) {
-    if (protocol_ == Protocol::tcp && !exact_bind_state_) {
-      apply_parity_heuristic();
+    if (!exact_bind_state_) {
+      apply_bind_state_estimate();
     }
     ProtocolAnalysis result;
     result.protocol = protocol_;
-    result.range = host_.range;
+    result.range = host_.range(protocol_);
     result.capacity = ephemeral_.size();
-    result.capacity_guaranteed = guaranteed_capacity(host_, result.capacity, protocol_);
+    result.capacity_guaranteed = rules_->guaranteed_capacity();
     result.bind_owned_ports = bind_owned_.count_in(ephemeral_);
     result.sockets = sockets_;
     result.states = states_;
@@ -247,8 +228,7 @@ class Aggregator::ProtocolPass {
   }
 
  private:
-  static void record(Footprint& footprint, const SocketRecord& socket,
-                     std::span<const uint32_t> pids, bool expiring) {
+  static void record(Footprint& footprint, const SocketRecord& socket, bool expiring) {
     if (expiring) {
       if (!footprint.expiring) {
         footprint.expiring = std::make_unique<PortSet>();
@@ -260,63 +240,27 @@ class Aggregator::ProtocolPass {
     if (socket.state == SockState::listen) {
       footprint.listening.insert(socket.local_port);
     }
-    footprint.pids.insert(pids.begin(), pids.end());
+    footprint.pids.insert(socket.pids.begin(), socket.pids.end());
   }
 
-  // connect() walks ports of lo's parity first, bind(0) the other parity
-  // first (__inet_hash_connect(), inet_csk_find_open_port()).
-  bool is_first_parity(uint16_t port) const { return (port & 1) == (host_.range.first & 1); }
-
-  // Without BPF: a connection on an other-parity port, in a group that still
-  // has unused first-parity ports, most likely got its port from bind(0)
-  // (linux-port-rules.md, rule 2f), so the port joins B.
-  void apply_parity_heuristic() {
-    uint32_t first_parity_ports = 0;
-    uint32_t first_parity_in_b = 0;
-    for (uint32_t port = host_.range.first; port <= host_.range.last && port <= 65535; ++port) {
-      auto p = static_cast<uint16_t>(port);
-      if (ephemeral_.contains(p) && is_first_parity(p)) {
-        ++first_parity_ports;
-        first_parity_in_b += bind_owned_.contains(p) ? 1 : 0;
-      }
-    }
-    for (const ParityCandidate& candidate : parity_candidates_) {
-      if (candidate.group->first_parity_used + first_parity_in_b >= first_parity_ports) {
-        continue;  // the group filled its first parity: connect() had to use this one
-      }
+  // Without the exact bind state: the ports the model judges bind()'s join
+  // B, and their connections stop counting against their destination.
+  void apply_bind_state_estimate() {
+    for (uint32_t tag : rules_->estimated_bind_owned(bind_owned_)) {
+      const BindEstimateCandidate& candidate = estimate_candidates_[tag];
       bind_owned_.insert(candidate.port);
       if (candidate.blocking) {
         --candidate.group->blocking;  // its port now counts once, in B
         candidate.group->expiring -= candidate.expiring ? 1 : 0;
       }
     }
-    parity_candidates_.clear();
-  }
-
-  // sock_diag reports V6ONLY only for LISTEN/CLOSE sockets, but an accepted
-  // IPv6 child inherits its listener's (inet_csk_clone_lock() copies
-  // sk_ipv6only): take it from the listener, which the collector delivered
-  // first, instead of net.ipv6.bindv6only.
-  const SocketRecord& with_inherited_v6only(const SocketRecord& socket) {
-    if (protocol_ != Protocol::tcp || socket.v6only >= 0 || !socket.local.is_v6() ||
-        !is_connection(socket) || !is_child(socket)) {
-      return socket;
-    }
-    child_ = socket;
-    child_.v6only = v6only_listener_ports_.contains(socket.local_port) ? 1 : 0;
-    return child_;
-  }
-
-  // Rule 9: an accepted child sits on its listener's address and port.
-  bool is_child(const SocketRecord& socket) const {
-    return wildcard_listener_ports_.contains(socket.local_port) ||
-           listeners_.contains({socket.local, socket.local_port});
+    estimate_candidates_.clear();
   }
 
   AddressRow address_row(const Address& address, const StateCounts& states, uint32_t capacity,
                          uint32_t free_new_destination) const {
     bool has_exact = false;
-    OverlapMask mask = overlap_groups_for_bind(address, host_, has_exact);
+    OverlapMask mask = rules_->overlap_groups_for_bind(address, has_exact);
     PortSet used;
     PortSet listening;
     PidSet pids;
@@ -358,35 +302,33 @@ class Aggregator::ProtocolPass {
     row.usage_percent = percent(row.ports_in_use, capacity);
     row.listening_ports = listening.size();
     row.pids = static_cast<uint32_t>(pids.size());
-    row.connect_free_new_destination = protocol_ == Protocol::tcp ? free_new_destination : 0;
+    row.connect_free_new_destination =
+        rules_->shares_ports_between_destinations() ? free_new_destination : 0;
     row.states = states;
     return row;
   }
 
   Protocol protocol_;
   const HostFacts& host_;
-  PortSet ephemeral_;  // E
+  std::unique_ptr<PortRules> rules_;
+  const PortSet& ephemeral_;  // E
   ProcessAttribution& attribution_;
   PortSet bind_owned_;  // B (TCP only)
   bool exact_bind_state_ = false;
   uint32_t expiry_window_ms_ = 0;  // 0: count no expiring timewait sockets
-  std::vector<ParityCandidate> parity_candidates_;
+  std::vector<BindEstimateCandidate> estimate_candidates_;
   std::unordered_map<Address, AddressGroup, AddressHash> exact_;
   std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
   StateCounts any_v4_states_{};
   StateCounts any_v6_states_{};
-  std::unordered_set<ListenerKey, ListenerKeyHash> listeners_;
-  PortSet wildcard_listener_ports_;
-  PortSet v6only_listener_ports_;  // IPv6 listeners with V6ONLY (their children inherit it)
-  SocketRecord child_;             // scratch copy for with_inherited_v6only()
   std::unordered_map<DestinationKey, DestinationCount, DestinationKeyHash> destinations_;
   uint64_t sockets_ = 0;
   StateCounts states_{};
 };
 
-Aggregator::Aggregator(const HostFacts& host, const OwnerTable* owners)
+Aggregator::Aggregator(const HostFacts& host, const OwnerScan* owners)
     : host_(host),
-      owners_(owners),
+      owners_(owners != nullptr ? std::optional<OwnerScan>(*owners) : std::nullopt),
       attribution_(owners != nullptr),
       tcp_(std::make_unique<ProtocolPass>(Protocol::tcp, host_, attribution_)),
       udp_(std::make_unique<ProtocolPass>(Protocol::udp, host_, attribution_)) {}
@@ -404,7 +346,7 @@ void Aggregator::set_expiry_window_ms(uint32_t window_ms) {
 }
 
 void Aggregator::add(const SocketRecord& socket) {
-  (socket.protocol == Protocol::tcp ? *tcp_ : *udp_).add(socket, owners_);
+  (socket.protocol == Protocol::tcp ? *tcp_ : *udp_).add(socket);
 }
 
 Analysis Aggregator::finish(size_t top) {
@@ -413,13 +355,14 @@ Analysis Aggregator::finish(size_t top) {
   analysis.tcp = tcp_->finish(top);
   analysis.udp = udp_->finish(top);
   analysis.tcp.unowned = attribution_.finish_unowned(top);
-  analysis.bind_state = bind_state_exact_ ? "exact" : "estimated";
+  analysis.bind_state = bind_state_exact_ ? BindState::exact : BindState::estimated;
   analysis.expiry_window_ms = expiry_window_ms_;
-  if (owners_ != nullptr) {
+  if (owners_) {
     analysis.owners.resolved = true;
-    analysis.owners.complete = owners_->complete();
-    analysis.owners.processes_scanned = owners_->processes_scanned();
-    analysis.owners.processes_unreadable = owners_->processes_unreadable();
+    analysis.owners.method = owners_->method;
+    analysis.owners.processes_scanned = owners_->processes_scanned;
+    analysis.owners.processes_unreadable = owners_->processes_unreadable;
+    analysis.owners.complete = owners_->processes_unreadable == 0;
     analysis.owners.sockets_unattributed = attribution_.unattributed();
     analysis.processes = attribution_.finish_processes();
   }

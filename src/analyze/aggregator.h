@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "analyze/analysis.h"
 #include "analyze/process_attribution.h"
@@ -17,14 +18,16 @@ namespace ephport {
 
 class Aggregator {
  public:
-  // `owners` may be null (--no-owners, saved files); it must outlive add().
-  Aggregator(const HostFacts& host, const OwnerTable* owners);
+  // `owners`: how the collector found the owner pids it put on each record,
+  // or null when they were not resolved (--no-owners). The port rules are
+  // chosen by host.platform.
+  Aggregator(const HostFacts& host, const OwnerScan* owners);
   ~Aggregator();
   Aggregator(const Aggregator&) = delete;
   Aggregator& operator=(const Aggregator&) = delete;
 
-  // Exact bind state from the BPF reader (collect/linux/bind_state.h). Call
-  // before add(); without it B is estimated (LISTEN, bound-only, parity).
+  // The allocator's own bind state, when the collector could read it (Linux:
+  // BPF). Call before add(); without it the model estimates B.
   void use_exact_bind_state(const PortSet& bind_owned);
 
   // Counts timewait sockets that expire within `window_ms` (time_wait_expiring,
@@ -40,7 +43,7 @@ class Aggregator {
  private:
   class ProtocolPass;
   HostFacts host_;
-  const OwnerTable* owners_;
+  std::optional<OwnerScan> owners_;
   ProcessAttribution attribution_;
   std::unique_ptr<ProtocolPass> tcp_;
   std::unique_ptr<ProtocolPass> udp_;

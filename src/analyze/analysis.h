@@ -7,16 +7,24 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "snapshot/address.h"
 #include "snapshot/host_facts.h"
+#include "snapshot/owner_table.h"
 #include "snapshot/process_info.h"
 #include "snapshot/socket_record.h"
 
 namespace ephport {
 
 using StateCounts = std::array<uint32_t, kSockStateCount>;  // indexed by SockState
+
+// Whether B (ports connect() skips for every destination) was read from the
+// allocator itself or estimated by the model.
+enum class BindState : uint8_t { estimated, exact };
+std::string_view bind_state_name(BindState state);  // "estimated", "exact"
+std::optional<BindState> parse_bind_state(std::string_view name);
 
 // Filled by analyze/trend from the history of earlier samples (log mode);
 // empty for a single snapshot.
@@ -125,7 +133,7 @@ struct OwnerSummary {
   bool complete = false;  // every process's fd table could be read
   uint64_t processes_scanned = 0;
   uint64_t processes_unreadable = 0;
-  std::string method;  // "bpf" (task_file iterator), "procfs" (/proc/PID/fd), "capture"
+  OwnerMethod method = OwnerMethod::none;
   // Identities were read from /proc after the walk (not for a saved capture).
   bool identities_read = false;
   // Sockets with a file (inode) whose process could not be found or read.
@@ -134,9 +142,9 @@ struct OwnerSummary {
 
 struct Analysis {
   HostFacts host;
-  std::string bind_state = "estimated";  // "exact" only with the BPF iterator
-  std::string bind_state_note;           // why it is estimated, when BPF was tried
-  uint32_t expiry_window_ms = 0;         // the window of time_wait_expiring
+  BindState bind_state = BindState::estimated;  // exact only with the BPF iterator
+  std::string bind_state_note;                  // why it is estimated, when BPF was tried
+  uint32_t expiry_window_ms = 0;                // the window of time_wait_expiring
   ProtocolAnalysis tcp;
   ProtocolAnalysis udp;
   bool has_tcp = true;

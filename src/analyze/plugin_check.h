@@ -87,7 +87,7 @@ struct CheckResult {
   CheckMetric metric = CheckMetric::pressure;
   PluginState state = PluginState::ok;   // the worst over the checked protocols
   std::vector<ProtocolCheck> protocols;  // the analysed ones, TCP first
-  std::string bind_state;                // "exact" or "estimated"
+  BindState bind_state = BindState::estimated;
   std::string bind_state_note;
   std::string netns;  // as given to --netns, empty for the caller's own
 };

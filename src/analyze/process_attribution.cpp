@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "model/linux_rules.h"
+#include "model/port_rules.h"
 
 namespace ephport {
 
@@ -20,16 +20,16 @@ size_t ProcessAttribution::AddressKeyHash::operator()(const AddressKey& key) con
   return AddressHash{}(key.address) * 31u ^ static_cast<size_t>(key.protocol);
 }
 
-void ProcessAttribution::add(const SocketRecord& socket, std::span<const uint32_t> pids,
-                             bool in_range) {
+void ProcessAttribution::add(const SocketRecord& socket, const PortRules& rules, bool in_range) {
   if (socket.inode == 0) {
     // No file: a timewait socket or an orphan. The kernel still holds its
     // port until the timer fires, whoever opened it.
     if (in_range && socket.protocol == Protocol::tcp) {
-      add_unowned(socket);
+      add_unowned(socket, rules.is_timewait(socket));
     }
     return;
   }
+  std::span<const uint32_t> pids = socket.pids;
   if (!owners_resolved_) {
     return;
   }
@@ -40,12 +40,12 @@ void ProcessAttribution::add(const SocketRecord& socket, std::span<const uint32_
   for (uint32_t pid : pids) {
     Process& process = processes_[pid];
     process.row.pid = pid;
-    add_owned(process, socket, in_range, pids.size() > 1);
+    add_owned(process, socket, in_range, pids.size() > 1, rules.is_connection(socket));
   }
 }
 
 void ProcessAttribution::add_owned(Process& process, const SocketRecord& socket, bool in_range,
-                                   bool shared) {
+                                   bool shared, bool connection) {
   ProcessRow& row = process.row;
   ++row.sockets;
   row.shared_sockets += shared ? 1 : 0;
@@ -60,18 +60,15 @@ void ProcessAttribution::add_owned(Process& process, const SocketRecord& socket,
   ++row.protocol_ports[protocol];
   ++row.states[protocol][static_cast<size_t>(socket.state)];
   ++process.addresses[{socket.protocol, socket.local}];
-  if (is_connection(socket)) {
+  if (connection) {
     ++process.destinations[{socket.protocol, socket.local, socket.remote, socket.remote_port}];
   }
 }
 
-void ProcessAttribution::add_unowned(const SocketRecord& socket) {
+void ProcessAttribution::add_unowned(const SocketRecord& socket, bool timewait) {
   ++unowned_sockets_;
   UnownedDestination& row =
       unowned_[{socket.protocol, socket.local, socket.remote, socket.remote_port}];
-  // A FIN_WAIT2 socket without a file is the timewait kind (timer 3).
-  bool timewait = socket.state == SockState::time_wait ||
-                  (socket.state == SockState::fin_wait2 && socket.timer == 3);
   ++(timewait ? row.time_wait : row.orphaned);
   if (socket.timer != 0) {
     bool first = row.expires_max_ms == 0 && row.expires_min_ms == 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analyze/analysis.h"
+#include "model/port_rules.h"
 
 namespace ephport {
 
@@ -19,9 +20,10 @@ class ProcessAttribution {
   // sockets are counted.
   explicit ProcessAttribution(bool owners_resolved) : owners_resolved_(owners_resolved) {}
 
-  // `pids`: the socket's owners (empty when unknown or when owners are not
-  // resolved); `in_range`: its local port is one of the range's.
-  void add(const SocketRecord& socket, std::span<const uint32_t> pids, bool in_range);
+  // The socket's owners are its `pids` (empty when unknown or when owners
+  // are not resolved); `rules` classify it; `in_range`: its local port is
+  // one of the range's.
+  void add(const SocketRecord& socket, const PortRules& rules, bool in_range);
 
   // Processes holding at least one port of the range, most ports first.
   std::vector<ProcessRow> finish_processes();
@@ -56,8 +58,9 @@ class ProcessAttribution {
     std::unordered_map<DestinationKey, uint32_t, DestinationKeyHash> destinations;
   };
 
-  void add_owned(Process& process, const SocketRecord& socket, bool in_range, bool shared);
-  void add_unowned(const SocketRecord& socket);
+  void add_owned(Process& process, const SocketRecord& socket, bool in_range, bool shared,
+                 bool connection);
+  void add_unowned(const SocketRecord& socket, bool timewait);
 
   std::unordered_map<uint32_t, Process> processes_;
   std::unordered_map<DestinationKey, UnownedDestination, DestinationKeyHash> unowned_;

@@ -116,7 +116,7 @@ int run_check(const CheckOptions& options) {
   }
   // The check needs no process owners: none of its figures depends on them,
   // and scanning every /proc/PID/fd is the slowest part of a sample.
-  sample.owners = false;
+  sample.collect.owners = false;
   // The destination with the least free ports is kept whatever --top says;
   // -v lists up to --top destinations.
   const auto timeout = std::chrono::milliseconds(std::llround(options.timeout_seconds * 1000));

@@ -45,27 +45,28 @@ SampleOptions CommonOptions::to_sample_options() const {
   SampleOptions sample;
   sample.collect.tcp = proto != "udp";
   sample.collect.udp = proto != "tcp";
-  sample.collect.proc_root = proc_root;
-  sample.collect.source = source == "netlink"  ? Source::netlink
-                          : source == "procfs" ? Source::procfs
-                                               : Source::automatic;
+  sample.collect.owners = !no_owners;
+  LinuxOptions& host = sample.linux_options;
+  host.proc_root = proc_root;
+  host.source = source == "netlink"  ? Source::netlink
+                : source == "procfs" ? Source::procfs
+                                     : Source::automatic;
   // A --proc-root tree (a fixture, a copy from another host) is the whole
   // truth: its net/ files, not this host's netlink, hold the sockets.
-  if (sample.collect.source == Source::automatic && proc_root != "/proc") {
-    sample.collect.source = Source::procfs;
+  if (host.source == Source::automatic && proc_root != "/proc") {
+    host.source = Source::procfs;
   }
-  sample.bind_state = bind_state == "bpf"        ? SampleOptions::BindState::bpf
-                      : bind_state == "estimate" ? SampleOptions::BindState::estimate
-                                                 : SampleOptions::BindState::automatic;
+  host.bind_state = bind_state == "bpf"        ? LinuxOptions::BindState::bpf
+                    : bind_state == "estimate" ? LinuxOptions::BindState::estimate
+                                               : LinuxOptions::BindState::automatic;
   if (proc_root != "/proc") {
-    sample.bind_state = SampleOptions::BindState::estimate;  // BPF reads this host, not the tree
+    host.bind_state = LinuxOptions::BindState::estimate;  // BPF reads this host, not the tree
   }
   sample.netns = netns;
-  sample.owners = !no_owners;
-  sample.owner_source = owner_source == "bpf"      ? OwnerSource::Mode::bpf
-                        : owner_source == "procfs" ? OwnerSource::Mode::procfs
-                                                   : OwnerSource::Mode::automatic;
-  if (proc_root != "/proc" && sample.owner_source == OwnerSource::Mode::bpf) {
+  host.owner_source = owner_source == "bpf"      ? OwnerSource::Mode::bpf
+                      : owner_source == "procfs" ? OwnerSource::Mode::procfs
+                                                 : OwnerSource::Mode::automatic;
+  if (proc_root != "/proc" && host.owner_source == OwnerSource::Mode::bpf) {
     throw InputError("--owner-source bpf reads this host; it cannot be used with --proc-root");
   }
   sample.top = static_cast<size_t>(top);
@@ -77,7 +78,7 @@ SampleOptions CommonOptions::to_sample_options() const {
 
 void CommonOptions::enter_namespace() const {
   if (!netns.empty() && !all_namespaces()) {
-    enter_netns(netns);
+    ephport::enter_namespace(netns);
   }
 }
 

@@ -144,13 +144,14 @@ void EvidenceRecorder::write_bundle(const Analysis& trigger) {
   json table = {{"schema", "ephport.processes/1"},
                 {"computer", analysis.host.computer},
                 {"time", format_rfc3339_utc(analysis.host.time, true)},
-                {"owners_method", analysis.owners.method},
+                {"owners_method", owner_method_name(analysis.owners.method)},
                 {"processes", std::move(processes)},
                 {"unowned", unowned_json(analysis.tcp.unowned)}};
   bundle.write_file("processes.json", dump_json(table, true));
 
   json sysctls = json::object();
-  for (const auto& [name, value] : read_evidence_sysctls(session_.options().collect.proc_root)) {
+  for (const auto& [name, value] :
+       read_evidence_sysctls(session_.options().linux_options.proc_root)) {
     sysctls[name] = value;
   }
   bundle.write_file("sysctls.json", dump_json(sysctls, true));
@@ -161,7 +162,7 @@ void EvidenceRecorder::write_bundle(const Analysis& trigger) {
       continue;
     }
     std::optional<ProcessDetail> detail =
-        read_process_detail(session_.options().collect.proc_root, row.pid);
+        read_process_detail(session_.options().linux_options.proc_root, row.pid);
     if (detail) {
       bundle.write_file(fmt::format("heavy/{}.json", row.pid),
                         dump_json(detail_json(*detail, row), true));

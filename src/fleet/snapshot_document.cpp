@@ -101,6 +101,17 @@ class Field {
   std::string path_;
 };
 
+// A string field that names one of an enum's values.
+template <typename Parse>
+auto parsed(const Field& field, Parse parse, const char* expected) {
+  std::string text = field.string();
+  auto value = parse(text);
+  if (!value) {
+    field.fail("'" + text + "', expected " + expected);
+  }
+  return *value;
+}
+
 StateCounts read_states(const Field& field) {
   StateCounts states{};
   if (!field.value().is_object()) {
@@ -205,22 +216,23 @@ Analysis parse_snapshot_document(std::string_view text) {
     root.at("time").fail("'" + time + "' is not an RFC 3339 time");
   }
   analysis.host.time = *parsed_time;
-  analysis.host.platform = root.at("platform").string();
-  analysis.bind_state = root.at("bind_state").string();
+  analysis.host.platform = parsed(root.at("platform"), parse_platform, "linux or windows");
+  analysis.bind_state = parsed(root.at("bind_state"), parse_bind_state, "exact or estimated");
   Field note = root.at("bind_state_note");
   analysis.bind_state_note = note.is_null() ? "" : note.string();
   analysis.expiry_window_ms = root.at("expiry_window_ms").count<uint32_t>();
   Field host = root.at("host");
   Field netns = host.at("netns");
   analysis.host.netns = netns.is_null() ? "" : netns.string();
-  analysis.host.source = host.at("source").string();
+  analysis.host.source = parsed(host.at("source"), parse_socket_source, "netlink or procfs");
   Field owners = root.at("owners");
   analysis.owners.resolved = owners.at("resolved").boolean();
   if (analysis.owners.resolved) {
     analysis.owners.complete = owners.at("complete").boolean();
     analysis.owners.processes_scanned = owners.at("processes_scanned").count<uint64_t>();
     analysis.owners.processes_unreadable = owners.at("processes_unreadable").count<uint64_t>();
-    analysis.owners.method = owners.at("method").string();
+    analysis.owners.method =
+        parsed(owners.at("method"), parse_owner_method, "bpf, procfs or capture");
     analysis.owners.sockets_unattributed = owners.at("sockets_unattributed").count<uint64_t>();
   }
   Field protocols = root.at("protocols");
@@ -228,10 +240,11 @@ Analysis parse_snapshot_document(std::string_view text) {
   analysis.has_udp = protocols.has("udp");
   if (analysis.has_tcp) {
     analysis.tcp = read_protocol(protocols.at("tcp"), Protocol::tcp);
-    analysis.host.range = analysis.tcp.range;
+    analysis.host.set_range(analysis.tcp.range);
   }
   if (analysis.has_udp) {
     analysis.udp = read_protocol(protocols.at("udp"), Protocol::udp);
+    analysis.host.ranges[static_cast<size_t>(Protocol::udp)] = analysis.udp.range;
   }
   return analysis;
 }

@@ -5,69 +5,44 @@ namespace ephport {
 namespace {
 constexpr uint32_t kTimeWaitLengthMs = 60000;  // TCP_TIMEWAIT_LEN
 constexpr int kDefaultTwReuseDelayMs = 1000;   // tcp_tw_reuse_delay default
+constexpr uint8_t kTimewaitTimer = 3;          // idiag_timer of a timewait socket
 
 size_t index(OverlapGroup group) {
   return static_cast<size_t>(group);
 }
-
-// tcp_twsk_unique(): may connect() take over this TIME_WAIT 4-tuple?
-bool time_wait_recyclable(const SocketRecord& socket, const HostFacts& host) {
-  if (socket.state != SockState::time_wait) {
-    return false;  // FIN_WAIT2 timewait (orphan) sockets: reuse forced to 0
-  }
-  bool reuse =
-      host.tcp_tw_reuse == 1 ||
-      (host.tcp_tw_reuse == 2 && (socket.local.is_loopback() || socket.remote.is_loopback()));
-  if (!reuse || host.tcp_timestamps == 0) {
-    return false;  // timestamps on the TW itself are invisible: assume negotiated
-  }
-  uint32_t remaining =
-      socket.expires_ms < kTimeWaitLengthMs ? socket.expires_ms : kTimeWaitLengthMs;
-  uint32_t age_ms = kTimeWaitLengthMs - remaining;
-  int delay = host.tcp_tw_reuse_delay_ms.value_or(kDefaultTwReuseDelayMs);
-  return static_cast<int64_t>(age_ms) > delay;
-}
 }  // namespace
 
-// v6only(s): SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6).
-// Without it (/proc/net, or a connected socket): __inet6_bind() forces V6ONLY
-// on a socket bound to a specific IPv6 address, which is what a LISTEN or
-// bound-only socket on such an address did; autobound clients follow
-// net.ipv6.bindv6only.
-bool is_v6only(const SocketRecord& socket, const HostFacts& host) {
-  if (socket.v6only >= 0) {
-    return socket.v6only == 1;
-  }
-  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
-  if (bound && socket.local.is_v6() && !socket.local.is_wildcard()) {
-    return true;
-  }
-  return host.bindv6only != 0;
-}
-
-PortSet ephemeral_ports(const HostFacts& host) {
-  PortSet reserved;
-  for (const PortRange& range : host.reserved) {
-    for (uint32_t port = range.first; port <= range.last && port <= 65535; ++port) {
-      reserved.insert(static_cast<uint16_t>(port));
+PortSet ephemeral_ports(const PortRange& range, const std::vector<PortRange>& reserved) {
+  PortSet held_back;
+  for (const PortRange& ports : reserved) {
+    for (uint32_t port = ports.first; port <= ports.last && port <= 65535; ++port) {
+      held_back.insert(static_cast<uint16_t>(port));
     }
   }
   PortSet result;
-  for (uint32_t port = host.range.first; port <= host.range.last && port <= 65535; ++port) {
-    if (!reserved.contains(static_cast<uint16_t>(port))) {
+  for (uint32_t port = range.first; port <= range.last && port <= 65535; ++port) {
+    if (!held_back.contains(static_cast<uint16_t>(port))) {
       result.insert(static_cast<uint16_t>(port));
     }
   }
   return result;
 }
 
-uint32_t guaranteed_capacity(const HostFacts& host, uint32_t capacity, Protocol protocol) {
-  uint32_t span = host.range.last >= host.range.first ? host.range.last - host.range.first + 1 : 0;
-  // udp_lib_get_port() does not round the count.
+uint32_t guaranteed_capacity(const PortRange& range, uint32_t capacity, Protocol protocol) {
+  uint32_t span = range.last >= range.first ? range.last - range.first + 1 : 0;
   if (protocol == Protocol::tcp && span % 2 == 1 && capacity > 0) {
     return capacity - 1;
   }
   return capacity;
+}
+
+bool is_first_parity(uint16_t port, const PortRange& range) {
+  return (port & 1) == (range.first & 1);
+}
+
+bool other_parity_port_came_from_bind(uint32_t first_parity_used, uint32_t first_parity_in_bind,
+                                      uint32_t first_parity_ports) {
+  return first_parity_used + first_parity_in_bind < first_parity_ports;
 }
 
 bool holds_port_in_bind_state(const SocketRecord& socket) {
@@ -80,23 +55,64 @@ bool is_connection(const SocketRecord& socket) {
          !socket.is_request() && !socket.remote.is_wildcard() && socket.remote_port != 0;
 }
 
+bool is_timewait(const SocketRecord& socket) {
+  return socket.state == SockState::time_wait ||
+         (socket.state == SockState::fin_wait2 && socket.timer == kTimewaitTimer);
+}
+
+bool time_wait_recyclable(const SocketRecord& socket, const LinuxSysctls& sysctls) {
+  if (socket.state != SockState::time_wait) {
+    return false;  // FIN_WAIT2 timewait (orphan) sockets: reuse forced to 0
+  }
+  bool reuse =
+      sysctls.tcp_tw_reuse == 1 ||
+      (sysctls.tcp_tw_reuse == 2 && (socket.local.is_loopback() || socket.remote.is_loopback()));
+  if (!reuse || sysctls.tcp_timestamps == 0) {
+    return false;  // timestamps on the TW itself are invisible: assume negotiated
+  }
+  uint32_t remaining =
+      socket.expires_ms < kTimeWaitLengthMs ? socket.expires_ms : kTimeWaitLengthMs;
+  uint32_t age_ms = kTimeWaitLengthMs - remaining;
+  int delay = sysctls.tcp_tw_reuse_delay_ms.value_or(kDefaultTwReuseDelayMs);
+  return static_cast<int64_t>(age_ms) > delay;
+}
+
+bool blocks_own_four_tuple(const SocketRecord& socket, const LinuxSysctls& sysctls) {
+  if (!is_connection(socket) || socket.ifindex != 0) {
+    return false;  // inet_bound_dev_eq(): a device-bound socket blocks only its device
+  }
+  return !time_wait_recyclable(socket, sysctls);
+}
+
 bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) {
-  constexpr uint8_t kTimewaitTimer = 3;
   return window_ms != 0 && socket.timer == kTimewaitTimer && socket.expires_ms <= window_ms &&
          (socket.state == SockState::time_wait || socket.state == SockState::fin_wait2);
 }
 
-bool blocks_own_four_tuple(const SocketRecord& socket, const HostFacts& host) {
-  if (!is_connection(socket) || socket.ifindex != 0) {
-    return false;  // inet_bound_dev_eq(): a device-bound socket blocks only its device
+// SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6). Without it
+// (/proc/net, or a connected socket): __inet6_bind() forces V6ONLY on a
+// socket bound to a specific IPv6 address, which is what a LISTEN or
+// bound-only socket on such an address did; autobound clients follow
+// net.ipv6.bindv6only.
+bool is_v6only(const SocketRecord& socket, const LinuxSysctls& sysctls) {
+  if (socket.v6only >= 0) {
+    return socket.v6only == 1;
   }
-  return !time_wait_recyclable(socket, host);
+  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
+  if (bound && socket.local.is_v6() && !socket.local.is_wildcard()) {
+    return true;
+  }
+  return sysctls.bindv6only != 0;
 }
 
-OverlapMask overlap_groups_of(const SocketRecord& socket, const HostFacts& host) {
+int8_t inherited_v6only(bool listener_v6only) {
+  return listener_v6only ? 1 : 0;
+}
+
+OverlapMask overlap_groups_of(const SocketRecord& socket, const LinuxSysctls& sysctls) {
   OverlapMask mask{};
   bool real_v6 = socket.local.is_v6();  // v4-mapped sockets were normalised to IPv4
-  bool v6only = real_v6 && is_v6only(socket, host);
+  bool v6only = real_v6 && is_v6only(socket, sysctls);
   bool wildcard = socket.local.is_wildcard();
   mask[index(OverlapGroup::all)] = true;
   mask[index(OverlapGroup::v4_or_dual)] = !v6only;
@@ -107,7 +123,8 @@ OverlapMask overlap_groups_of(const SocketRecord& socket, const HostFacts& host)
   return mask;
 }
 
-OverlapMask overlap_groups_for_bind(const Address& address, const HostFacts& host, bool& exact) {
+OverlapMask overlap_groups_for_bind(const Address& address, const LinuxSysctls& sysctls,
+                                    bool& exact) {
   OverlapMask mask{};
   exact = !address.is_wildcard();
   if (address.is_v4()) {
@@ -119,12 +136,127 @@ OverlapMask overlap_groups_for_bind(const Address& address, const HostFacts& hos
     }
   } else if (address.is_wildcard()) {
     // bind([::]:0) as a new socket would: V6ONLY only if bindv6only says so.
-    mask[index(host.bindv6only != 0 ? OverlapGroup::v6_all : OverlapGroup::all)] = true;
+    mask[index(sysctls.bindv6only != 0 ? OverlapGroup::v6_all : OverlapGroup::all)] = true;
   } else {
     mask[index(OverlapGroup::any_v6_dual)] = true;
     mask[index(OverlapGroup::any_v6_only)] = true;
   }
   return mask;
+}
+
+LinuxPortRules::LinuxPortRules(const HostFacts& host, Protocol protocol)
+    : host_(host),
+      sysctls_(host.linux_sysctls),
+      protocol_(protocol),
+      range_(host.range(protocol)),
+      ephemeral_(ephemeral_ports(range_, host.reserved_ports(protocol))) {}
+
+uint32_t LinuxPortRules::guaranteed_capacity() const {
+  return ephport::guaranteed_capacity(range_, ephemeral_.size(), protocol_);
+}
+
+// Rule 8: a UDP port is never shared between destinations.
+bool LinuxPortRules::shares_ports_between_destinations() const {
+  return protocol_ == Protocol::tcp;
+}
+
+const SocketRecord& LinuxPortRules::observe(const SocketRecord& socket) {
+  if (protocol_ != Protocol::tcp) {
+    return socket;
+  }
+  if (socket.state == SockState::listen) {
+    if (socket.local.is_v6() && is_v6only(socket, sysctls_)) {
+      v6only_listener_ports_.insert(socket.local_port);
+    }
+    if (socket.local.is_wildcard()) {
+      wildcard_listener_ports_.insert(socket.local_port);
+    } else {
+      listeners_.insert({socket.local, socket.local_port});
+    }
+    return socket;
+  }
+  // The collector delivered every listener first, so a child's is known.
+  if (socket.v6only >= 0 || !socket.local.is_v6() || !ephport::is_connection(socket) ||
+      !is_accepted_child(socket)) {
+    return socket;
+  }
+  child_ = socket;
+  child_.v6only = inherited_v6only(v6only_listener_ports_.contains(socket.local_port));
+  return child_;
+}
+
+bool LinuxPortRules::is_connection(const SocketRecord& socket) const {
+  return ephport::is_connection(socket);
+}
+
+bool LinuxPortRules::is_timewait(const SocketRecord& socket) const {
+  return ephport::is_timewait(socket);
+}
+
+// Rule 9: the kernel puts an accepted child on its listener's address and port.
+bool LinuxPortRules::is_accepted_child(const SocketRecord& socket) const {
+  return wildcard_listener_ports_.contains(socket.local_port) ||
+         listeners_.contains({socket.local, socket.local_port});
+}
+
+bool LinuxPortRules::holds_port_in_bind_state(const SocketRecord& socket) const {
+  return ephport::holds_port_in_bind_state(socket);
+}
+
+bool LinuxPortRules::blocks_own_four_tuple(const SocketRecord& socket) const {
+  return ephport::blocks_own_four_tuple(socket, sysctls_);
+}
+
+bool LinuxPortRules::timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) const {
+  return ephport::timewait_expires_within(socket, window_ms);
+}
+
+OverlapMask LinuxPortRules::overlap_groups_of(const SocketRecord& socket) const {
+  return ephport::overlap_groups_of(socket, sysctls_);
+}
+
+OverlapMask LinuxPortRules::overlap_groups_for_bind(const Address& address, bool& exact) const {
+  return ephport::overlap_groups_for_bind(address, sysctls_, exact);
+}
+
+bool LinuxPortRules::note_connection(uint32_t destination, const SocketRecord& socket,
+                                     bool port_in_bind_state, uint32_t tag) {
+  if (protocol_ != Protocol::tcp) {
+    return false;
+  }
+  if (first_parity_used_.size() <= destination) {
+    first_parity_used_.resize(destination + 1, 0);
+  }
+  if (is_first_parity(socket.local_port, range_)) {
+    ++first_parity_used_[destination];
+    return false;
+  }
+  if (port_in_bind_state || socket.bind_address_no_port) {
+    return false;
+  }
+  parity_candidates_.push_back({socket.local_port, destination, tag});
+  return true;
+}
+
+std::vector<uint32_t> LinuxPortRules::estimated_bind_owned(const PortSet& known) {
+  uint32_t first_parity_ports = 0;
+  uint32_t first_parity_in_bind = 0;
+  for (uint32_t port = range_.first; port <= range_.last && port <= 65535; ++port) {
+    auto p = static_cast<uint16_t>(port);
+    if (ephemeral_.contains(p) && is_first_parity(p, range_)) {
+      ++first_parity_ports;
+      first_parity_in_bind += known.contains(p) ? 1 : 0;
+    }
+  }
+  std::vector<uint32_t> tags;
+  for (const ParityCandidate& candidate : parity_candidates_) {
+    if (other_parity_port_came_from_bind(first_parity_used_[candidate.destination],
+                                         first_parity_in_bind, first_parity_ports)) {
+      tags.push_back(candidate.tag);
+    }
+  }
+  parity_candidates_.clear();
+  return tags;
 }
 
 }  // namespace ephport

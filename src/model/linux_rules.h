@@ -1,11 +1,14 @@
 #pragma once
-// The Linux port-allocation rules, and the only code that knows them
-// (docs/model.md; kernel references there). The analysis asks these
-// questions about each socket and never reasons about the kernel itself.
+// The Linux port-allocation rules (docs/model.md; kernel references there),
+// and the only code that knows them. LinuxPortRules answers the analysis'
+// questions (model/port_rules.h); the free functions below are the rules
+// themselves, one per kernel behaviour, so tests can ask each directly.
 
-#include <array>
 #include <cstdint>
+#include <unordered_set>
+#include <vector>
 
+#include "model/port_rules.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
@@ -14,60 +17,120 @@ namespace ephport {
 
 // E: ports of ip_local_port_range minus ip_local_reserved_ports
 // (inet_sk_get_local_port_range(), inet_is_local_reserved_port()).
-PortSet ephemeral_ports(const HostFacts& host);
+PortSet ephemeral_ports(const PortRange& range, const std::vector<PortRange>& reserved);
 
 // With the default step of 2, __inet_hash_connect() and
 // inet_csk_find_open_port() round an odd port count down, so one call
-// visits only n - 1 ports.
-uint32_t guaranteed_capacity(const HostFacts& host, uint32_t capacity, Protocol protocol);
+// visits only n - 1 ports. udp_lib_get_port() does not round.
+uint32_t guaranteed_capacity(const PortRange& range, uint32_t capacity, Protocol protocol);
+
+// Rule 2f: connect() walks the ports of the range's first port's parity
+// first, bind(0) the other parity first (__inet_hash_connect(),
+// inet_csk_find_open_port()).
+bool is_first_parity(uint16_t port, const PortRange& range);
+
+// Rule 2f, the estimate without BPF: a connection on an other-parity port,
+// to a destination that still had unused first-parity ports, most likely
+// got its port from bind(0); once the destination used them all, connect()
+// had to take other-parity ports itself.
+bool other_parity_port_came_from_bind(uint32_t first_parity_used, uint32_t first_parity_in_bind,
+                                      uint32_t first_parity_ports);
 
 // Rule 2: a port whose bind bucket is in bind() state is skipped by
 // connect() for every destination. From sock_diag alone that is known for
 // LISTEN and bound-only sockets; for bind-before-connect sockets it is not.
 bool holds_port_in_bind_state(const SocketRecord& socket);
 
-// Rule 9: the kernel puts an accepted child on its listener's port.
-// (The caller decides "child" by matching a listener.)
-
-// Rules 1, 4, 10: does this socket block its own 4-tuple for a plain,
-// device-less connect()? TIME_WAIT may be recycled (tcp_twsk_unique());
-// FIN_WAIT2 timewait sockets never are; device-bound sockets only block
-// connects bound to the same device.
-bool blocks_own_four_tuple(const SocketRecord& socket, const HostFacts& host);
-
-// Rule 4: a timewait socket (TIME_WAIT, or an orphaned FIN_WAIT2 the kernel
-// turned into one; idiag_timer 3) leaves its port and 4-tuple when
-// idiag_expires runs out. True when that happens within `window_ms` (> 0).
-bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms);
-
 // A socket counts towards a destination's usage when it is an outgoing
 // connection: not LISTEN, not bound-only/unconnected, not a request socket.
 bool is_connection(const SocketRecord& socket);
 
-// Rule 3 and 7: which bind(A, 0) calls a socket conflicts with
-// (inet_bind_conflict(), inet_rcv_saddr_equal(), ipv6_rcv_saddr_equal()).
-// A socket lands in its exact-address group (unless its address is a
-// wildcard) and in some of these wildcard groups; a query for address A
-// unions A's exact group with the wildcard groups overlapping A.
-enum class OverlapGroup : uint8_t {
-  any_v4,       // bound to 0.0.0.0
-  any_v6_dual,  // bound to :: without V6ONLY
-  any_v6_only,  // bound to :: with V6ONLY
-  v4_or_dual,   // everything but a V6ONLY IPv6 socket: blocks bind(0.0.0.0:0)
-  v6_all,       // every real IPv6 socket: blocks bind([::]:0) with V6ONLY
-  all,          // every socket: blocks bind([::]:0) without V6ONLY
-};
-constexpr size_t kOverlapGroupCount = 6;
-using OverlapMask = std::array<bool, kOverlapGroupCount>;
+// Rule 4: TIME_WAIT, or an orphaned FIN_WAIT2 the kernel turned into a
+// timewait socket (idiag_timer 3).
+bool is_timewait(const SocketRecord& socket);
 
-// Whether an IPv6 socket is V6ONLY (rule 7): SKV6ONLY when reported, else
+// Rule 4: tcp_twsk_unique(): may connect() take over this TIME_WAIT
+// 4-tuple? tcp_tw_reuse 1, or 2 on loopback, with timestamps, once the
+// socket is older than tcp_tw_reuse_delay. FIN_WAIT2 timewait sockets never.
+bool time_wait_recyclable(const SocketRecord& socket, const LinuxSysctls& sysctls);
+
+// Rules 1, 4, 10: does this socket block its own 4-tuple for a plain,
+// device-less connect()? Recyclable TIME_WAIT does not; device-bound
+// sockets only block connects bound to the same device.
+bool blocks_own_four_tuple(const SocketRecord& socket, const LinuxSysctls& sysctls);
+
+// Rule 4: a timewait socket leaves its port and 4-tuple when idiag_expires
+// runs out. True when that happens within `window_ms` (> 0).
+bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms);
+
+// Rule 7: whether an IPv6 socket is V6ONLY: SKV6ONLY when reported, else
 // inferred from how it was bound, else net.ipv6.bindv6only.
-bool is_v6only(const SocketRecord& socket, const HostFacts& host);
+bool is_v6only(const SocketRecord& socket, const LinuxSysctls& sysctls);
 
-// Groups a socket occupies (besides its exact address).
-OverlapMask overlap_groups_of(const SocketRecord& socket, const HostFacts& host);
-// Groups a bind(address, 0) must avoid (besides address's exact group).
-// `exact` is set to false for wildcard addresses, which have no exact group.
-OverlapMask overlap_groups_for_bind(const Address& address, const HostFacts& host, bool& exact);
+// Rule 9 and 7: an accepted IPv6 child inherits its listener's V6ONLY
+// (inet_csk_clone_lock() copies sk_ipv6only); sock_diag reports it only for
+// LISTEN/CLOSE sockets. Returns the child's SKV6ONLY value (0 or 1).
+int8_t inherited_v6only(bool listener_v6only);
+
+// Rules 3 and 7: which bind(A, 0) calls a socket conflicts with
+// (inet_bind_conflict(), inet_rcv_saddr_equal(), ipv6_rcv_saddr_equal()).
+OverlapMask overlap_groups_of(const SocketRecord& socket, const LinuxSysctls& sysctls);
+OverlapMask overlap_groups_for_bind(const Address& address, const LinuxSysctls& sysctls,
+                                    bool& exact);
+
+// The rules above, applied to one protocol of one snapshot; remembers the
+// listeners (rule 9) and, for the estimate, the ports connections took.
+class LinuxPortRules final : public PortRules {
+ public:
+  LinuxPortRules(const HostFacts& host, Protocol protocol);
+
+  const PortSet& ephemeral() const override { return ephemeral_; }
+  uint32_t guaranteed_capacity() const override;
+  bool shares_ports_between_destinations() const override;
+
+  const SocketRecord& observe(const SocketRecord& socket) override;
+
+  bool is_connection(const SocketRecord& socket) const override;
+  bool is_timewait(const SocketRecord& socket) const override;
+  bool is_accepted_child(const SocketRecord& socket) const override;
+  bool holds_port_in_bind_state(const SocketRecord& socket) const override;
+  bool blocks_own_four_tuple(const SocketRecord& socket) const override;
+  bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) const override;
+  OverlapMask overlap_groups_of(const SocketRecord& socket) const override;
+  OverlapMask overlap_groups_for_bind(const Address& address, bool& exact) const override;
+
+  bool note_connection(uint32_t destination, const SocketRecord& socket, bool port_in_bind_state,
+                       uint32_t tag) override;
+  std::vector<uint32_t> estimated_bind_owned(const PortSet& known) override;
+
+ private:
+  struct ListenerKey {
+    Address address;
+    uint16_t port = 0;
+    bool operator==(const ListenerKey&) const = default;
+  };
+  struct ListenerKeyHash {
+    size_t operator()(const ListenerKey& key) const noexcept {
+      return AddressHash{}(key.address) * 31u ^ key.port;
+    }
+  };
+  struct ParityCandidate {
+    uint16_t port = 0;
+    uint32_t destination = 0;
+    uint32_t tag = 0;
+  };
+
+  const HostFacts& host_;
+  const LinuxSysctls& sysctls_;
+  Protocol protocol_;
+  PortRange range_;
+  PortSet ephemeral_;  // E
+  std::unordered_set<ListenerKey, ListenerKeyHash> listeners_;
+  PortSet wildcard_listener_ports_;
+  PortSet v6only_listener_ports_;  // IPv6 listeners with V6ONLY (their children inherit it)
+  SocketRecord child_;             // scratch copy returned by observe()
+  std::vector<uint32_t> first_parity_used_;  // per destination index
+  std::vector<ParityCandidate> parity_candidates_;
+};
 
 }  // namespace ephport

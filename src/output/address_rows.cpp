@@ -114,7 +114,7 @@ std::vector<Cells> address_rows(const Analysis& analysis, bool mark_estimates) {
 }
 
 std::string estimate_mark(const Analysis& analysis, bool mark_estimates) {
-  return mark_estimates && analysis.bind_state != "exact" ? "~" : "";
+  return mark_estimates && analysis.bind_state != BindState::exact ? "~" : "";
 }
 
 std::string format_percent(double value) {

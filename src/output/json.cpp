@@ -102,19 +102,20 @@ json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
 
 json host_json(const HostFacts& host) {
   json reserved = json::array();
-  for (const PortRange& range : host.reserved) {
+  for (const PortRange& range : host.reserved_ports(Protocol::tcp)) {
     reserved.push_back({range.first, range.last});
   }
   return {{"netns", host.netns.empty() ? json(nullptr) : json(host.netns)},
-          {"source", host.source},
+          {"source", socket_source_name(host.source)},
           {"reserved_ports", std::move(reserved)},
-          {"tcp_tw_reuse", host.tcp_tw_reuse},
-          {"tcp_tw_reuse_delay_ms",
-           host.tcp_tw_reuse_delay_ms ? json(*host.tcp_tw_reuse_delay_ms) : json(nullptr)},
-          {"tcp_timestamps", host.tcp_timestamps},
-          {"ip_autobind_reuse", host.ip_autobind_reuse},
-          {"bindv6only", host.bindv6only},
-          {"tcp_fin_timeout", host.tcp_fin_timeout}};
+          {"tcp_tw_reuse", host.linux_sysctls.tcp_tw_reuse},
+          {"tcp_tw_reuse_delay_ms", host.linux_sysctls.tcp_tw_reuse_delay_ms
+                                        ? json(*host.linux_sysctls.tcp_tw_reuse_delay_ms)
+                                        : json(nullptr)},
+          {"tcp_timestamps", host.linux_sysctls.tcp_timestamps},
+          {"ip_autobind_reuse", host.linux_sysctls.ip_autobind_reuse},
+          {"bindv6only", host.linux_sysctls.bindv6only},
+          {"tcp_fin_timeout", host.linux_sysctls.tcp_fin_timeout}};
 }
 }  // namespace
 
@@ -145,14 +146,14 @@ json snapshot_json(const Analysis& analysis) {
     owners["complete"] = analysis.owners.complete;
     owners["processes_scanned"] = analysis.owners.processes_scanned;
     owners["processes_unreadable"] = analysis.owners.processes_unreadable;
-    owners["method"] = analysis.owners.method;
+    owners["method"] = owner_method_name(analysis.owners.method);
     owners["sockets_unattributed"] = analysis.owners.sockets_unattributed;
   }
   return {{"schema", kSnapshotSchema},
           {"computer", analysis.host.computer},
           {"time", format_rfc3339_utc(analysis.host.time, true)},
-          {"platform", analysis.host.platform},
-          {"bind_state", analysis.bind_state},
+          {"platform", platform_name(analysis.host.platform)},
+          {"bind_state", bind_state_name(analysis.bind_state)},
           {"bind_state_note",
            analysis.bind_state_note.empty() ? json(nullptr) : json(analysis.bind_state_note)},
           {"expiry_window_ms", analysis.expiry_window_ms},

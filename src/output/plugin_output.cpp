@@ -116,7 +116,7 @@ std::string verbose_lines(const CheckResult& result, int verbosity) {
                        check.destination_count, check_metric_name(result.metric),
                        check.checked ? plugin_state_name(check.state) : "not checked");
     if (check.protocol == Protocol::tcp) {
-      out += ", bind state " + result.bind_state;
+      out += fmt::format(", bind state {}", bind_state_name(result.bind_state));
       if (!result.bind_state_note.empty()) {
         out += " (" + one_line(result.bind_state_note) + ")";
       }

@@ -180,7 +180,7 @@ void write_protocols(Exposition& out, const Analysis& analysis,
   out.family("ephport_bind_state_exact", "gauge",
              "1 when the ports bind() owns were read from the kernel (BPF), 0 when estimated "
              "from sock_diag.");
-  out.sample({}, uint64_t{analysis.bind_state == "exact" ? 1u : 0u});
+  out.sample({}, uint64_t{analysis.bind_state == BindState::exact ? 1u : 0u});
 
   out.family("ephport_range_first_port", "gauge", "First port of the ephemeral range.");
   for (const ProtocolAnalysis* p : protocols) {

@@ -121,13 +121,13 @@ std::string render_notes(const Analysis& analysis) {
         "CAP_DAC_READ_SEARCH); #OfPids marked + is a lower bound\n",
         analysis.owners.processes_unreadable, analysis.owners.processes_scanned);
   }
-  if (analysis.bind_state != "exact" && analysis.has_tcp) {
+  if (analysis.bind_state != BindState::exact && analysis.has_tcp) {
     out += fmt::format(
         "note: figures marked ~ are estimates: which ESTABLISHED/TIME_WAIT ports came from "
         "bind() is guessed from port parity{}\n",
         analysis.bind_state_note.empty() ? std::string() : " (" + analysis.bind_state_note + ")");
   }
-  if (analysis.host.source == "procfs") {
+  if (analysis.host.source == SocketSource::procfs) {
     out += "note: source /proc/net: bound-only sockets are not listed, figures may be too low\n";
   }
   return out;

@@ -5,13 +5,18 @@
 #include "collect/linux/netns.h"
 #include "collect/linux/netns_enum.h"
 #include "collect/linux/proc_owners.h"
+#include "collect/linux/sysctl.h"
 #include "output/netns_output.h"
 #include "snapshot/owner_table.h"
 
 namespace ephport {
 
+void enter_namespace(const std::string& name_or_path) {
+  enter_netns(name_or_path);
+}
+
 NetnsSamples take_netns_samples(const SampleOptions& options) {
-  const std::string& proc_root = options.collect.proc_root;
+  const std::string& proc_root = options.linux_options.proc_root;
   NetnsSamples samples;
   const HostFacts host = read_host_facts(proc_root);
   samples.computer = host.computer;
@@ -21,10 +26,13 @@ NetnsSamples take_netns_samples(const SampleOptions& options) {
   samples.processes_unreadable = found.processes_unreadable;
   SampleOptions each = options;
   std::optional<OwnerTable> owners;
-  if (options.owners) {
+  if (options.collect.owners) {
     owners = scan_proc_owners(proc_root);
-    each.scanned_owners = &*owners;
+    each.linux_options.scanned_owners = &*owners;
   }
+  // One session for all: what it learns (a BPF failure, process
+  // identities) holds for the whole host.
+  SampleSession session(each);
 
   NetnsHome home;
   for (NetnsIdentity& identity : found.namespaces) {
@@ -37,8 +45,7 @@ NetnsSamples take_netns_samples(const SampleOptions& options) {
       }
       home.enter(netns.get(), label, identity.path);
     }
-    each.netns = label;
-    Analysis analysis = take_sample(each, nullptr);
+    Analysis analysis = session.take(nullptr, std::nullopt, &label);
     home.go_back();
     analysis.host.netns_identity = std::move(identity);
     samples.namespaces.push_back(std::move(analysis));

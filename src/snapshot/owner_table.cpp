@@ -4,6 +4,30 @@
 
 namespace ephport {
 
+std::string_view owner_method_name(OwnerMethod method) {
+  switch (method) {
+    case OwnerMethod::bpf:
+      return "bpf";
+    case OwnerMethod::procfs:
+      return "procfs";
+    case OwnerMethod::capture:
+      return "capture";
+    case OwnerMethod::none:
+      break;
+  }
+  return "";
+}
+
+std::optional<OwnerMethod> parse_owner_method(std::string_view name) {
+  for (OwnerMethod method :
+       {OwnerMethod::none, OwnerMethod::bpf, OwnerMethod::procfs, OwnerMethod::capture}) {
+    if (owner_method_name(method) == name) {
+      return method;
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 size_t slot_of(uint64_t inode, size_t mask) {
   // Inodes are near-sequential: mix them so neighbours spread out.

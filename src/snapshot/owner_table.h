@@ -3,10 +3,29 @@
 // (collect/linux/proc_owners.h, the BPF task_file walk) or a capture recorded.
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace ephport {
+
+// How the owners of a sample's sockets were found.
+enum class OwnerMethod : uint8_t {
+  none,     // not resolved
+  bpf,      // the BPF task_file walk
+  procfs,   // /proc/PID/fd
+  capture,  // pids as a saved capture recorded them
+};
+std::string_view owner_method_name(OwnerMethod method);  // "", "bpf", "procfs", "capture"
+std::optional<OwnerMethod> parse_owner_method(std::string_view name);
+
+// What one owner walk covered.
+struct OwnerScan {
+  OwnerMethod method = OwnerMethod::none;
+  uint64_t processes_scanned = 0;
+  uint64_t processes_unreadable = 0;  // processes whose sockets could not be read
+};
 
 class OwnerTable {
  public:

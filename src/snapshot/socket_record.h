@@ -2,8 +2,10 @@
 // One socket as a collector reports it: the neutral record every collector
 // (netlink, /proc/net, saved capture) produces and the analysis consumes.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "snapshot/address.h"
@@ -11,6 +13,7 @@
 namespace ephport {
 
 enum class Protocol : uint8_t { tcp = 0, udp = 1 };
+constexpr size_t kProtocolCount = 2;
 
 // Kernel TCP states (include/net/tcp_states.h). UDP uses ESTABLISHED for a
 // connected socket and CLOSE for a bound or unbound one.
@@ -49,11 +52,15 @@ struct SocketRecord {
   uint16_t remote_port = 0;
   uint32_t ifindex = 0;  // bound device (SO_BINDTODEVICE), 0 = none
   uint32_t uid = 0;
-  uint64_t inode = 0;                 // 0 for TIME_WAIT and orphans
+  uint64_t inode = 0;                 // 0: no file (TIME_WAIT and orphans)
   uint32_t expires_ms = 0;            // remaining timer, meaningful when timer != 0
   uint8_t timer = 0;                  // idiag_timer: 3 = TIME_WAIT / FIN_WAIT2 timewait
   int8_t v6only = -1;                 // INET_DIAG_SKV6ONLY: -1 not reported, 0, 1
   bool bind_address_no_port = false;  // INET_DIAG_SOCKOPT bit
+  // Owning processes, filled by the collector when owners are resolved
+  // (Linux: from the socket's inode; Windows tables carry the PID). Points
+  // into the collector's memory: valid only while the record is visited.
+  std::span<const uint32_t> pids;
 
   // A TCP socket that is bound but neither listening nor connected: the
   // kernel dumps it (state bit 13) with state CLOSE.

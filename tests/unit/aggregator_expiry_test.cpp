@@ -137,8 +137,8 @@ TEST(AggregatorExpiry, APortStillHeldBySomethingElseDoesNotFreeItself) {
 
 TEST(AggregatorExpiry, RecyclableTimeWaitFreesItsPortButBlocksNoConnect) {
   HostFacts host = small_host();
-  host.tcp_tw_reuse = 1;
-  host.tcp_tw_reuse_delay_ms = 1000;
+  host.linux_sysctls.tcp_tw_reuse = 1;
+  host.linux_sysctls.tcp_tw_reuse_delay_ms = 1000;
   Aggregator aggregator(host, nullptr);
   aggregator.set_expiry_window_ms(3000);
   // 58 s old: connect() may take over its 4-tuple already (tcp_twsk_unique()).
@@ -152,7 +152,7 @@ TEST(AggregatorExpiry, RecyclableTimeWaitFreesItsPortButBlocksNoConnect) {
 
 TEST(AggregatorExpiry, ReservedPortsAreNotCounted) {
   HostFacts host = small_host();
-  host.reserved = {{40002, 40002}};
+  host.set_reserved({{40002, 40002}});
   Aggregator aggregator(host, nullptr);
   aggregator.set_expiry_window_ms(3000);
   aggregator.add(timewait(SockState::time_wait, "127.0.0.1", 40000, 80, 1000));

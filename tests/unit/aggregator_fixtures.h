@@ -7,7 +7,9 @@
 
 #include <algorithm>
 
+#include "analyze/aggregator.h"
 #include "analyze/analysis.h"
+#include "snapshot/owner_table.h"
 
 namespace ephport::testing {
 
@@ -15,9 +17,27 @@ namespace ephport::testing {
 inline HostFacts small_host() {
   HostFacts host;
   host.computer = "lab";
-  host.range = {40000, 40009};
-  host.tcp_tw_reuse = 0;
+  host.set_range({40000, 40009});
+  host.linux_sysctls.tcp_tw_reuse = 0;
   return host;
+}
+
+// What an owner walk that produced `owners` covered.
+inline OwnerScan scan_of(const OwnerTable& owners) {
+  return {OwnerMethod::none, owners.processes_scanned(), owners.processes_unreadable()};
+}
+
+// Adds `socket` with its owner pids from `owners` (when given), joined by
+// inode as the Linux collector does before the aggregator sees a record.
+inline void add_owned(Aggregator& aggregator, const OwnerTable* owners,
+                      const SocketRecord& socket) {
+  if (owners == nullptr) {
+    aggregator.add(socket);
+    return;
+  }
+  SocketRecord owned = socket;
+  owned.pids = owners->pids_of(socket.inode);
+  aggregator.add(owned);
 }
 
 inline Address ip(const char* text) {

@@ -103,7 +103,7 @@ TEST(Aggregator, TimeWaitBlocksOnlyWhenNotRecyclable) {
   orphan.local_port = 40002;
 
   for (int reuse : {0, 1, 2}) {
-    host.tcp_tw_reuse = reuse;
+    host.linux_sysctls.tcp_tw_reuse = reuse;
     Aggregator aggregator(host, nullptr);
     aggregator.add(old_tw);
     aggregator.add(young_tw);
@@ -116,8 +116,8 @@ TEST(Aggregator, TimeWaitBlocksOnlyWhenNotRecyclable) {
     EXPECT_EQ(row.connect_free, reuse == 0 ? 7u : 8u) << "tcp_tw_reuse=" << reuse;
     EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").bind_free, 7u);  // bind() sees all three
   }
-  host.tcp_tw_reuse = 1;
-  host.tcp_timestamps = 0;
+  host.linux_sysctls.tcp_tw_reuse = 1;
+  host.linux_sysctls.tcp_timestamps = 0;
   Aggregator no_timestamps(host, nullptr);
   no_timestamps.add(old_tw);
   EXPECT_EQ(destination(no_timestamps.finish(0).tcp, "127.0.0.1", 5001).connect_free, 9u);
@@ -125,7 +125,7 @@ TEST(Aggregator, TimeWaitBlocksOnlyWhenNotRecyclable) {
 
 TEST(Aggregator, ReservedPortsLeaveCapacityAndAreNotCounted) {
   HostFacts host = small_host();
-  host.reserved = {{40002, 40002}, {40005, 40006}, {50000, 50000}};
+  host.set_reserved({{40002, 40002}, {40005, 40006}, {50000, 50000}});
   Aggregator aggregator(host, nullptr);
   aggregator.add(tcp(SockState::listen, "127.0.0.1", 40005, "0.0.0.0", 0));  // reserved: not B
   aggregator.add(tcp(SockState::established, "127.0.0.1", 40002, "127.0.0.1", 9));
@@ -209,7 +209,7 @@ TEST(Aggregator, PressureIsTheWorstAddressOrDestination) {
 
 TEST(Aggregator, OddRangeGuaranteesOneLessForTcp) {
   HostFacts host = small_host();
-  host.range = {40000, 40010};
+  host.set_range({40000, 40010});
   Aggregator aggregator(host, nullptr);
   Analysis analysis = aggregator.finish(0);
   EXPECT_EQ(analysis.tcp.capacity, 11u);
@@ -230,9 +230,10 @@ TEST(Aggregator, PidsCountOwnersOnTheAddressAndWildcard) {
   client.inode = 101;
   SocketRecord other = tcp(SockState::established, "127.0.0.2", 40000, "127.0.0.1", 22);
   other.inode = 102;
-  Aggregator aggregator(host, &owners);
+  const OwnerScan scan = testing::scan_of(owners);
+  Aggregator aggregator(host, &scan);
   for (const SocketRecord& socket : {listener, client, other}) {
-    aggregator.add(socket);
+    testing::add_owned(aggregator, &owners, socket);
   }
   Analysis analysis = aggregator.finish(0);
   EXPECT_TRUE(analysis.owners.resolved);
@@ -287,7 +288,7 @@ TEST(Aggregator, ParityHeuristicFindsBindBeforeConnectPorts) {
   }
   aggregator.add(tcp(SockState::established, "127.0.0.2", 40007, "127.0.0.1", 82));
   Analysis analysis = aggregator.finish(0);
-  EXPECT_EQ(analysis.bind_state, "estimated");
+  EXPECT_EQ(bind_state_name(analysis.bind_state), "estimated");
   EXPECT_EQ(analysis.tcp.bind_owned_ports, 1u);  // 40003 only
   EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").connect_free_new_destination, 9u);
   EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 80).connect_free, 8u);  // 9 - 40000
@@ -305,7 +306,7 @@ TEST(Aggregator, ExactBindStateReplacesTheHeuristic) {
   aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80));
   aggregator.add(tcp(SockState::established, "127.0.0.1", 40003, "127.0.0.1", 80));  // connect()
   Analysis analysis = aggregator.finish(0);
-  EXPECT_EQ(analysis.bind_state, "exact");
+  EXPECT_EQ(bind_state_name(analysis.bind_state), "exact");
   EXPECT_EQ(analysis.tcp.bind_owned_ports, 1u);
   EXPECT_EQ(row_for(analysis.tcp, "127.0.0.1").connect_free_new_destination, 9u);
   EXPECT_EQ(destination(analysis.tcp, "127.0.0.1", 80).connect_free, 8u);

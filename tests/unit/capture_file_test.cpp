@@ -30,15 +30,15 @@ HostFacts sample_host() {
   host.time = system_clock::time_point{sys_days{2026y / 11 / 25}} + hours{14} + minutes{34} +
               seconds{44} + milliseconds{123};
   host.netns = "lab";
-  host.source = "netlink";
-  host.range = {40000, 40999};
-  host.reserved = {{40100, 40100}, {40200, 40299}};
-  host.tcp_tw_reuse = 1;
-  host.tcp_tw_reuse_delay_ms = 1000;
-  host.tcp_timestamps = 0;
-  host.ip_autobind_reuse = 1;
-  host.bindv6only = 1;
-  host.tcp_fin_timeout = 30;
+  host.source = SocketSource::netlink;
+  host.set_range({40000, 40999});
+  host.set_reserved({{40100, 40100}, {40200, 40299}});
+  host.linux_sysctls.tcp_tw_reuse = 1;
+  host.linux_sysctls.tcp_tw_reuse_delay_ms = 1000;
+  host.linux_sysctls.tcp_timestamps = 0;
+  host.linux_sysctls.ip_autobind_reuse = 1;
+  host.linux_sysctls.bindv6only = 1;
+  host.linux_sysctls.tcp_fin_timeout = 30;
   return host;
 }
 
@@ -167,7 +167,7 @@ TEST_F(CaptureFileTest, RoundTripKeepsEveryRecordInOrder) {
   EXPECT_EQ(host_facts_to_json(host), host_facts_to_json(sample_host()));
   EXPECT_EQ(host.time, sample_host().time);
   EXPECT_EQ(host.reserved, sample_host().reserved);
-  EXPECT_EQ(host.tcp_tw_reuse_delay_ms, 1000);
+  EXPECT_EQ(host.linux_sysctls.tcp_tw_reuse_delay_ms, 1000);
 }
 
 TEST_F(CaptureFileTest, HostFactsComeBeforeTheFirstSocket) {
@@ -200,12 +200,12 @@ TEST_F(CaptureFileTest, WritesTheDocumentedLines) {
 
 TEST_F(CaptureFileTest, AbsentTwReuseDelayIsNull) {
   HostFacts host = sample_host();
-  host.tcp_tw_reuse_delay_ms.reset();
+  host.linux_sysctls.tcp_tw_reuse_delay_ms.reset();
   EXPECT_TRUE(host_facts_to_json(host)["tcp_tw_reuse_delay_ms"].is_null());
   save(path_, host, {});
   HostFacts loaded;
   EXPECT_TRUE(load(path_, &loaded).empty());
-  EXPECT_FALSE(loaded.tcp_tw_reuse_delay_ms.has_value());
+  EXPECT_FALSE(loaded.linux_sysctls.tcp_tw_reuse_delay_ms.has_value());
   EXPECT_EQ(loaded.computer, "web-01");
 }
 
@@ -440,15 +440,15 @@ namespace {
 TEST(CaptureExtrasTest, PidsAndProcessCountsRoundTrip) {
   testing::TempDir dir;
   std::string path = dir.file("owners.jsonl");
-  OwnerTable owners;
-  owners.add(1234, 812);
-  owners.add(1234, 900);
-  owners.set_process_counts(42, 1);
+  const OwnerScan owners{OwnerMethod::bpf, 42, 1};
+  const std::vector<uint32_t> owner_pids{812, 900};
   SocketRecord owned = make(Protocol::tcp, Address::Family::v4, SockState::established, "127.0.0.1",
                             40000, "127.0.0.1", 8080);
   owned.inode = 1234;
+  owned.pids = owner_pids;
   SocketRecord orphan = owned;
   orphan.inode = 0;
+  orphan.pids = {};
   orphan.state = SockState::time_wait;
   {
     CaptureWriter writer(path);
@@ -463,15 +463,14 @@ TEST(CaptureExtrasTest, PidsAndProcessCountsRoundTrip) {
   bool resolved_before_first_socket = false;
   std::vector<std::vector<uint32_t>> seen;
   read_capture(
-      path, [&](const HostFacts&) { resolved_before_first_socket = read.resolved; },
+      path, [&](const HostFacts&) { resolved_before_first_socket = read.owners.has_value(); },
       [&](const SocketRecord& record) {
-        std::span<const uint32_t> pids = read.table.pids_of(record.inode);
-        seen.emplace_back(pids.begin(), pids.end());
+        seen.emplace_back(record.pids.begin(), record.pids.end());
       },
       &read);
   EXPECT_TRUE(resolved_before_first_socket);
-  EXPECT_EQ(read.table.processes_scanned(), 42u);
-  EXPECT_EQ(read.table.processes_unreadable(), 1u);
+  EXPECT_EQ(read.owners->processes_scanned, 42u);
+  EXPECT_EQ(read.owners->processes_unreadable, 1u);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], (std::vector<uint32_t>{812, 900}));
   EXPECT_TRUE(seen[1].empty());
@@ -488,7 +487,7 @@ TEST(CaptureExtrasTest, WithoutOwnersNothingIsResolved) {
   CaptureExtras read;
   read_capture(
       path, HostVisitor{}, [](const SocketRecord&) {}, &read);
-  EXPECT_FALSE(read.resolved);
+  EXPECT_FALSE(read.owners.has_value());
 }
 
 }  // namespace

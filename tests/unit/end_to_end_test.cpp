@@ -10,10 +10,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "aggregator_fixtures.h"
 #include "analyze/aggregator.h"
-#include "collect/collector.h"
 #include "collect/linux/proc_owners.h"
 #include "collect/linux/sock_diag.h"
+#include "collect/linux/sysctl.h"
 #include "collect_fixtures.h"
 #include "output/csv.h"
 #include "output/json.h"
@@ -55,16 +56,16 @@ void expect_golden(const std::string& name, const std::string& actual) {
 
 SampleOptions fixture_options() {
   SampleOptions options;
-  options.collect.source = Source::procfs;
-  options.collect.proc_root = fixture_path("proc");
+  options.linux_options.source = Source::procfs;
+  options.linux_options.proc_root = fixture_path("proc");
   options.top = 0;
-  options.bind_state = SampleOptions::BindState::estimate;  // BPF would read this host
+  options.linux_options.bind_state = LinuxOptions::BindState::estimate;  // BPF would read this host
   return options;
 }
 
 TEST(EndToEnd, ProcTreeSnapshot) {
   Analysis analysis = take_sample(fixture_options(), nullptr);
-  EXPECT_EQ(analysis.host.source, "procfs");
+  EXPECT_EQ(socket_source_name(analysis.host.source), "procfs");
   expect_golden("procfs-snapshot.json", stable_json(analysis));
   expect_golden("procfs-snapshot.csv", stable_csv(analysis));
 }
@@ -74,12 +75,14 @@ TEST(EndToEnd, ProcTreeSnapshot) {
 // cannot show (bound-only sockets, V6ONLY).
 TEST(EndToEnd, NetlinkRecordingSnapshot) {
   SampleOptions options = fixture_options();
-  HostFacts host = read_host_facts(options.collect.proc_root);
-  host.source = "netlink";
-  OwnerTable owners = scan_proc_owners(options.collect.proc_root);
-  Aggregator aggregator(host, &owners);
-  replay_sock_diag(testing::read_binary(fixture_path("sock_diag/dump.bin")),
-                   [&](const SocketRecord& socket) { aggregator.add(socket); });
+  HostFacts host = read_host_facts(options.linux_options.proc_root);
+  host.source = SocketSource::netlink;
+  OwnerTable owners = scan_proc_owners(options.linux_options.proc_root);
+  const OwnerScan scan = testing::scan_of(owners);
+  Aggregator aggregator(host, &scan);
+  replay_sock_diag(
+      testing::read_binary(fixture_path("sock_diag/dump.bin")),
+      [&](const SocketRecord& socket) { testing::add_owned(aggregator, &owners, socket); });
   Analysis analysis = aggregator.finish(0);
   expect_golden("netlink-snapshot.json", stable_json(analysis));
   // Bound-only sockets hold ports in bind() state: only netlink sees them.

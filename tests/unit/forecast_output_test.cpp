@@ -16,8 +16,8 @@ Analysis one_address(uint32_t expiry_window_ms) {
   HostFacts host;
   host.computer = "web-1";
   host.time = std::chrono::system_clock::time_point(std::chrono::seconds(1764081284));
-  host.range = {40000, 40099};
-  host.tcp_tw_reuse = 0;  // the TIME_WAIT blocks its 4-tuple
+  host.set_range({40000, 40099});
+  host.linux_sysctls.tcp_tw_reuse = 0;  // the TIME_WAIT blocks its 4-tuple
   Aggregator aggregator(host, nullptr);
   aggregator.set_expiry_window_ms(expiry_window_ms);
   SocketRecord socket;

@@ -1,6 +1,8 @@
 // collect_sockets(): source selection, and netlink against /proc/net on the
 // live network namespace of the test (no root needed).
 
+#include "collect/linux/linux_collector.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
@@ -21,7 +23,6 @@
 #include <map>
 #include <tuple>
 
-#include "collect/collector.h"
 #include "collect_fixtures.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -34,7 +35,8 @@ TEST(LinuxCollector, ProcfsSourceReadsTheProcRoot) {
   options.source = Source::procfs;
   options.proc_root = testing::fixture_path("proc");
   size_t count = 0;
-  EXPECT_EQ(collect_sockets(options, [&](const SocketRecord&) { ++count; }), "procfs");
+  EXPECT_EQ(socket_source_name(collect_sockets(options, [&](const SocketRecord&) { ++count; })),
+            "procfs");
   EXPECT_EQ(count, 23u);
 }
 
@@ -240,7 +242,8 @@ TEST(LinuxCollector, AutomaticFallsBackToProcfsWithoutNetlink) {
   options.proc_root = testing::fixture_path("proc");
   EXPECT_EQ(without_netlink([&] {
               size_t count = 0;
-              std::string source = collect_sockets(options, [&](const SocketRecord&) { ++count; });
+              std::string source(socket_source_name(
+                  collect_sockets(options, [&](const SocketRecord&) { ++count; })));
               return source + " " + std::to_string(count);
             }),
             "procfs 23");
@@ -254,7 +257,7 @@ TEST(LinuxCollector, AutomaticFallsBackToProcfsWithoutNetlink) {
 
 TEST(LinuxCollector, AutomaticUsesNetlinkWhenItWorks) {
   CollectOptions options;
-  EXPECT_EQ(collect_sockets(options, [](const SocketRecord&) {}), "netlink");
+  EXPECT_EQ(socket_source_name(collect_sockets(options, [](const SocketRecord&) {})), "netlink");
 }
 
 }  // namespace

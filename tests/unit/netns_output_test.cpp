@@ -19,8 +19,8 @@ Analysis namespace_analysis(NetnsIdentity identity, PortRange range, uint16_t co
   HostFacts host;
   host.computer = "node-7";
   host.time = std::chrono::system_clock::time_point(std::chrono::seconds(1764081284));
-  host.range = range;
-  host.source = "netlink";
+  host.set_range(range);
+  host.source = SocketSource::netlink;
   host.netns = identity.name.empty() ? identity.path : identity.name;
   host.netns_identity = std::move(identity);
   Aggregator aggregator(host, nullptr);

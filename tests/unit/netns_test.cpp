@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "collect/collector.h"
+#include "collect/linux/netns.h"
 #include "collect_fixtures.h"
 #include "util/error.h"
 

@@ -17,8 +17,8 @@ Analysis sample_analysis() {
   HostFacts host;
   host.computer = "web-1";
   host.time = std::chrono::system_clock::time_point(std::chrono::seconds(1764081284));
-  host.range = {40000, 40099};
-  host.source = "netlink";
+  host.set_range({40000, 40099});
+  host.source = SocketSource::netlink;
   Aggregator aggregator(host, nullptr);
   SocketRecord socket;
   socket.state = SockState::established;

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 
+#include "aggregator_fixtures.h"
 #include "analyze/aggregator.h"
 #include "analyze/process_filter.h"
-#include "collect/collector.h"
+#include "collect/linux/linux_collector.h"
 #include "collect/linux/proc_owners.h"
+#include "collect/linux/sysctl.h"
 #include "collect_fixtures.h"
 #include "snapshot/owner_table.h"
 
@@ -24,8 +26,11 @@ Analysis analyse_fixture(bool with_owners) {
   options.proc_root = fixture_path("proc");
   HostFacts host = read_host_facts(options.proc_root);
   OwnerTable owners = scan_proc_owners(options.proc_root);
-  Aggregator aggregator(host, with_owners ? &owners : nullptr);
-  collect_sockets(options, [&](const SocketRecord& socket) { aggregator.add(socket); });
+  const OwnerScan scan = testing::scan_of(owners);
+  Aggregator aggregator(host, with_owners ? &scan : nullptr);
+  collect_sockets(options, [&](const SocketRecord& socket) {
+    testing::add_owned(aggregator, with_owners ? &owners : nullptr, socket);
+  });
   return aggregator.finish(10);
 }
 
@@ -80,11 +85,12 @@ TEST(ProcessAttribution, CountsSocketsWhoseOwnerIsUnknown) {
   options.proc_root = fixture_path("proc");
   HostFacts host = read_host_facts(options.proc_root);
   OwnerTable nobody;  // as if every process were unreadable
-  Aggregator aggregator(host, &nobody);
+  const OwnerScan scan = testing::scan_of(nobody);
+  Aggregator aggregator(host, &scan);
   uint64_t with_file = 0;
   collect_sockets(options, [&](const SocketRecord& socket) {
     with_file += socket.inode != 0 && !socket.is_request() ? 1 : 0;
-    aggregator.add(socket);
+    testing::add_owned(aggregator, &nobody, socket);
   });
   Analysis analysis = aggregator.finish(10);
   EXPECT_TRUE(analysis.processes.empty());

@@ -27,10 +27,10 @@ using testing::fixture_path;
 
 Analysis fixture_analysis(size_t top = 0) {
   SampleOptions options;
-  options.collect.source = Source::procfs;
-  options.collect.proc_root = fixture_path("proc");
+  options.linux_options.source = Source::procfs;
+  options.linux_options.proc_root = fixture_path("proc");
   options.top = top;
-  options.bind_state = SampleOptions::BindState::estimate;
+  options.linux_options.bind_state = LinuxOptions::BindState::estimate;
   return take_sample(options, nullptr);
 }
 
@@ -203,7 +203,7 @@ TEST(Prometheus, LabelValuesAreEscaped) {
 Analysis crowd(int addresses, int per_address, size_t top) {
   HostFacts host;
   host.computer = "crowd";
-  host.range = {32768, 60999};
+  host.set_range({32768, 60999});
   Aggregator aggregator(host, nullptr);
   SocketRecord socket;
   socket.state = SockState::established;

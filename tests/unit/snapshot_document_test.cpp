@@ -34,9 +34,9 @@ TEST(SnapshotDocument, RealDocumentGivesTheSameRowsAsCsv) {
 TEST(SnapshotDocument, ReadsTheFieldsOfEveryLevel) {
   Analysis analysis = parse_snapshot_document(fixture("snapshot.json"));
   EXPECT_EQ(analysis.host.computer, "vm");
-  EXPECT_EQ(analysis.host.platform, "linux");
-  EXPECT_EQ(analysis.host.source, "netlink");
-  EXPECT_EQ(analysis.bind_state, "exact");
+  EXPECT_EQ(platform_name(analysis.host.platform), "linux");
+  EXPECT_EQ(socket_source_name(analysis.host.source), "netlink");
+  EXPECT_EQ(bind_state_name(analysis.bind_state), "exact");
   EXPECT_TRUE(analysis.owners.resolved);
   ASSERT_TRUE(analysis.has_tcp);
   ASSERT_TRUE(analysis.has_udp);

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "collect/collector.h"
+#include "collect/linux/sysctl.h"
 #include "collect_fixtures.h"
 #include "util/error.h"
 
@@ -76,14 +76,15 @@ TEST(Sysctl, ReadsTheFixtureHost) {
   HostFacts facts = read_host_facts(testing::fixture_path("proc"));
   EXPECT_EQ(facts.computer, "ephport-fixture");
   EXPECT_GE(facts.time, before);
-  EXPECT_EQ(facts.range, (PortRange{40000, 40099}));
-  EXPECT_EQ(facts.reserved, (std::vector<PortRange>{{40010, 40012}, {40050, 40050}}));
-  EXPECT_EQ(facts.tcp_tw_reuse, 1);
-  EXPECT_EQ(facts.tcp_tw_reuse_delay_ms, 2000);
-  EXPECT_EQ(facts.tcp_timestamps, 1);
-  EXPECT_EQ(facts.ip_autobind_reuse, 1);
-  EXPECT_EQ(facts.tcp_fin_timeout, 30);
-  EXPECT_EQ(facts.bindv6only, 0);
+  EXPECT_EQ(facts.range(Protocol::tcp), (PortRange{40000, 40099}));
+  EXPECT_EQ(facts.reserved_ports(Protocol::tcp),
+            (std::vector<PortRange>{{40010, 40012}, {40050, 40050}}));
+  EXPECT_EQ(facts.linux_sysctls.tcp_tw_reuse, 1);
+  EXPECT_EQ(facts.linux_sysctls.tcp_tw_reuse_delay_ms, 2000);
+  EXPECT_EQ(facts.linux_sysctls.tcp_timestamps, 1);
+  EXPECT_EQ(facts.linux_sysctls.ip_autobind_reuse, 1);
+  EXPECT_EQ(facts.linux_sysctls.tcp_fin_timeout, 30);
+  EXPECT_EQ(facts.linux_sysctls.bindv6only, 0);
 }
 
 // A copy of the fixture's sys tree, to take files away or spoil them.
@@ -106,11 +107,11 @@ TEST_F(SysctlTree, OptionalFilesMayBeMissing) {
   fs::remove_all(file("net/ipv6"));                 // IPv6 disabled
   fs::remove_all(file("kernel"));                   // hostname from uname()
   HostFacts facts = read_host_facts(root_);
-  EXPECT_FALSE(facts.tcp_tw_reuse_delay_ms);
-  EXPECT_EQ(facts.ip_autobind_reuse, 0);
-  EXPECT_EQ(facts.bindv6only, 0);
+  EXPECT_FALSE(facts.linux_sysctls.tcp_tw_reuse_delay_ms);
+  EXPECT_EQ(facts.linux_sysctls.ip_autobind_reuse, 0);
+  EXPECT_EQ(facts.linux_sysctls.bindv6only, 0);
   EXPECT_FALSE(facts.computer.empty());
-  EXPECT_EQ(facts.range, (PortRange{40000, 40099}));
+  EXPECT_EQ(facts.range(Protocol::tcp), (PortRange{40000, 40099}));
 }
 
 TEST_F(SysctlTree, MissingRequiredFileNamesIt) {

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -197,8 +198,9 @@ SocketRecord record_from_json(const json& line) {
   return record;
 }
 
-// The optional "pids" array of a socket line.
-void add_recorded_pids(const json& line, uint64_t inode, OwnerTable& owners) {
+// The optional "pids" array of a socket line, into `owners` (cleared first).
+void read_recorded_pids(const json& line, std::vector<uint32_t>& owners) {
+  owners.clear();
   auto pids = line.find("pids");
   if (pids == line.end()) {
     return;
@@ -211,7 +213,10 @@ void add_recorded_pids(const json& line, uint64_t inode, OwnerTable& owners) {
     if (!value || *value == 0 || *value > UINT32_MAX) {
       throw InputError(fmt::format("pids: {} is not a process id", shown(pid)));
     }
-    owners.add(inode, static_cast<uint32_t>(*value));
+    auto owner = static_cast<uint32_t>(*value);
+    if (std::find(owners.begin(), owners.end(), owner) == owners.end()) {
+      owners.push_back(owner);
+    }
   }
 }
 
@@ -297,24 +302,26 @@ bool is_blank(std::string_view line) {
 
 json host_facts_to_json(const HostFacts& host) {
   json reserved = json::array();
-  for (const PortRange& range : host.reserved) {
+  for (const PortRange& range : host.reserved_ports(Protocol::tcp)) {
     reserved.push_back(json::array({range.first, range.last}));
   }
   json result = json::object();
   result["computer"] = host.computer;
   result["time"] = format_rfc3339_utc(host.time, true);
-  result["platform"] = host.platform;
+  result["platform"] = platform_name(host.platform);
   result["netns"] = host.netns;
-  result["source"] = host.source;
-  result["range"] = {{"first", host.range.first}, {"last", host.range.last}};
+  result["source"] = socket_source_name(host.source);
+  const PortRange& range = host.range(Protocol::tcp);  // one for both on Linux
+  result["range"] = {{"first", range.first}, {"last", range.last}};
   result["reserved"] = std::move(reserved);
-  result["tcp_tw_reuse"] = host.tcp_tw_reuse;
-  result["tcp_tw_reuse_delay_ms"] =
-      host.tcp_tw_reuse_delay_ms ? json(*host.tcp_tw_reuse_delay_ms) : json(nullptr);
-  result["tcp_timestamps"] = host.tcp_timestamps;
-  result["ip_autobind_reuse"] = host.ip_autobind_reuse;
-  result["bindv6only"] = host.bindv6only;
-  result["tcp_fin_timeout"] = host.tcp_fin_timeout;
+  result["tcp_tw_reuse"] = host.linux_sysctls.tcp_tw_reuse;
+  result["tcp_tw_reuse_delay_ms"] = host.linux_sysctls.tcp_tw_reuse_delay_ms
+                                        ? json(*host.linux_sysctls.tcp_tw_reuse_delay_ms)
+                                        : json(nullptr);
+  result["tcp_timestamps"] = host.linux_sysctls.tcp_timestamps;
+  result["ip_autobind_reuse"] = host.linux_sysctls.ip_autobind_reuse;
+  result["bindv6only"] = host.linux_sysctls.bindv6only;
+  result["tcp_fin_timeout"] = host.linux_sysctls.tcp_fin_timeout;
   return result;
 }
 
@@ -328,15 +335,26 @@ HostFacts host_facts_from_json(const json& object) {
     fields.wrong("time", "an RFC 3339 time");
   }
   host.time = *parsed_time;
-  host.platform = fields.string("platform");
+  const std::string& platform = fields.string("platform");
+  std::optional<Platform> parsed_platform = parse_platform(platform);
+  if (!parsed_platform) {
+    fields.wrong("platform", "linux or windows");
+  }
+  host.platform = *parsed_platform;
   host.netns = fields.string("netns");
-  host.source = fields.string("source");
-  host.range = port_range(fields.object("range"), "host.range");
+  const std::string& source = fields.string("source");
+  std::optional<SocketSource> parsed_source = parse_socket_source(source);
+  if (!parsed_source) {
+    fields.wrong("source", "netlink or procfs");
+  }
+  host.source = *parsed_source;
+  host.set_range(port_range(fields.object("range"), "host.range"));
 
   const json& reserved = fields.get("reserved");
   if (!reserved.is_array()) {
     fields.wrong("reserved", "an array of [first, last] port pairs");
   }
+  std::vector<PortRange> reserved_ports;
   for (size_t i = 0; i < reserved.size(); ++i) {
     const json& pair = reserved[i];
     std::string name = fmt::format("host.reserved[{}]", i);
@@ -344,18 +362,19 @@ HostFacts host_facts_from_json(const json& object) {
       throw InputError(fmt::format("{}: expected [first, last], got {}", name, shown(pair)));
     }
     json as_object = {{"first", pair[0]}, {"last", pair[1]}};
-    host.reserved.push_back(port_range(Fields(as_object, name + "."), name));
+    reserved_ports.push_back(port_range(Fields(as_object, name + "."), name));
   }
+  host.set_reserved(reserved_ports);
 
-  host.tcp_tw_reuse = fields.signed_int("tcp_tw_reuse");
+  host.linux_sysctls.tcp_tw_reuse = fields.signed_int("tcp_tw_reuse");
   const json* delay = fields.find("tcp_tw_reuse_delay_ms");
   if (delay != nullptr && !delay->is_null()) {
-    host.tcp_tw_reuse_delay_ms = fields.signed_int("tcp_tw_reuse_delay_ms");
+    host.linux_sysctls.tcp_tw_reuse_delay_ms = fields.signed_int("tcp_tw_reuse_delay_ms");
   }
-  host.tcp_timestamps = fields.signed_int("tcp_timestamps");
-  host.ip_autobind_reuse = fields.signed_int("ip_autobind_reuse");
-  host.bindv6only = fields.signed_int("bindv6only");
-  host.tcp_fin_timeout = fields.signed_int("tcp_fin_timeout");
+  host.linux_sysctls.tcp_timestamps = fields.signed_int("tcp_timestamps");
+  host.linux_sysctls.ip_autobind_reuse = fields.signed_int("ip_autobind_reuse");
+  host.linux_sysctls.bindv6only = fields.signed_int("bindv6only");
+  host.linux_sysctls.tcp_fin_timeout = fields.signed_int("tcp_fin_timeout");
   return host;
 }
 
@@ -373,7 +392,7 @@ CaptureWriter::~CaptureWriter() {
   }
 }
 
-void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners,
+void CaptureWriter::write_host(const HostFacts& host, const OwnerScan* owners,
                                const PortSet* bind_owned) {
   if (host_written_ || finished_) {
     throw std::logic_error("CaptureWriter::write_host() called twice or after finish()");
@@ -381,7 +400,7 @@ void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners,
   std::string owners_json = "null";
   if (owners != nullptr) {
     owners_json = fmt::format("{{\"processes_scanned\":{},\"processes_unreadable\":{}}}",
-                              owners->processes_scanned(), owners->processes_unreadable());
+                              owners->processes_scanned, owners->processes_unreadable);
   }
   std::string bind_owned_json = "null";
   if (bind_owned != nullptr) {
@@ -398,7 +417,7 @@ void CaptureWriter::write_host(const HostFacts& host, const OwnerTable* owners,
                  kCaptureSchema,
                  host_facts_to_json(host).dump(-1, ' ', false, json::error_handler_t::replace),
                  owners_json, bind_owned_json);
-  owners_ = owners;
+  owners_ = owners != nullptr;
   host_written_ = true;
 }
 
@@ -416,9 +435,8 @@ void CaptureWriter::add(const SocketRecord& record) {
                  record.remote.str(), record.remote_port, record.ifindex, record.uid, record.inode,
                  record.timer, record.expires_ms, v6only_text(record.v6only),
                  record.bind_address_no_port);
-  if (owners_ != nullptr) {
-    fmt::format_to(std::back_inserter(buffer_), ",\"pids\":[{}]",
-                   fmt::join(owners_->pids_of(record.inode), ","));
+  if (owners_) {
+    fmt::format_to(std::back_inserter(buffer_), ",\"pids\":[{}]", fmt::join(record.pids, ","));
   }
   buffer_ += "}\n";
   if (buffer_.size() >= kFlushBytes) {
@@ -504,9 +522,9 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
     const json* recorded_owners = fields.find("owners");
     if (owners != nullptr && recorded_owners != nullptr && !recorded_owners->is_null()) {
       Fields counts(*recorded_owners, "owners.");
-      owners->resolved = true;
-      owners->table.set_process_counts(counts.unsigned_int("processes_scanned", UINT32_MAX),
-                                       counts.unsigned_int("processes_unreadable", UINT32_MAX));
+      owners->owners =
+          OwnerScan{OwnerMethod::capture, counts.unsigned_int("processes_scanned", UINT32_MAX),
+                    counts.unsigned_int("processes_unreadable", UINT32_MAX)};
     }
   } catch (const InputError& error) {
     throw reader.error(error.what());
@@ -517,6 +535,7 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
 
   // Ordering contract: TCP LISTEN and bound-only sockets before other TCP.
   bool seen_other_tcp = false;
+  std::vector<uint32_t> pids;  // the current socket's, reused
   while ((line = reader.next())) {
     if (is_blank(*line)) {
       continue;
@@ -525,8 +544,9 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
     try {
       json object = parse_json_line(*line);
       record = record_from_json(object);
-      if (owners != nullptr && owners->resolved) {
-        add_recorded_pids(object, record.inode, owners->table);
+      if (owners != nullptr && owners->owners) {
+        read_recorded_pids(object, pids);
+        record.pids = pids;
       }
     } catch (const InputError& error) {
       throw reader.error(error.what());

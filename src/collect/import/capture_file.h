@@ -51,9 +51,9 @@ class CaptureWriter {
   CaptureWriter& operator=(const CaptureWriter&) = delete;
 
   // `owners` (may be null: not resolved) supplies the header's process
-  // counts; add() then records each socket's pids from it.
+  // counts; add() then records each socket's pids.
   // `bind_owned` (may be null) is the exact BPF bind state, if it was read.
-  void write_host(const HostFacts& host, const OwnerTable* owners = nullptr,
+  void write_host(const HostFacts& host, const OwnerScan* owners = nullptr,
                   const PortSet* bind_owned = nullptr);
   void add(const SocketRecord& record);  // buffered
   // Flushes, fsyncs and renames the file into place.
@@ -67,7 +67,7 @@ class CaptureWriter {
   std::string tmp_path_;
   UniqueFd fd_;
   std::string buffer_;
-  const OwnerTable* owners_ = nullptr;
+  bool owners_ = false;
   bool host_written_ = false;
   bool finished_ = false;
 };
@@ -86,13 +86,12 @@ HostFacts read_capture(const std::string& path, const SocketVisitor& visit);
 // aggregator is built from them).
 using HostVisitor = std::function<void(const HostFacts&)>;
 
-// What a capture records beside the sockets, rebuilt while reading; known
-// when on_host runs. Process owners: `resolved`, and the pids of each socket
-// are in `table` before that socket is visited. `bind_owned`: the BPF bind
-// state of the sample, when it was read (the header's "bind_owned").
+// What a capture records beside the sockets, known when on_host runs.
+// Process owners: `owners` when they were resolved, and then each visited
+// socket carries its recorded pids. `bind_owned`: the BPF bind state of the
+// sample, when it was read (the header's "bind_owned").
 struct CaptureExtras {
-  bool resolved = false;
-  OwnerTable table;
+  std::optional<OwnerScan> owners;
   std::optional<PortSet> bind_owned;
 };
 

@@ -1,22 +1,29 @@
-// collect_sockets() for Linux: picks sock_diag or /proc/net.
+#include "collect/linux/linux_collector.h"
 
-#include "collect/collector.h"
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "collect/linux/bind_state.h"
 #include "collect/linux/proc_net.h"
+#include "collect/linux/process_info.h"
 #include "collect/linux/sock_diag.h"
+#include "collect/linux/sysctl.h"
+#include "util/error.h"
 
 namespace ephport {
 
-std::string collect_sockets(const CollectOptions& options, const SocketVisitor& visit) {
+SocketSource collect_sockets(const CollectOptions& options, const SocketVisitor& visit) {
   if (options.source == Source::procfs) {
     read_proc_net(options.proc_root, options.tcp, options.udp, visit);
-    return "procfs";
+    return SocketSource::procfs;
   }
   SockDiagOptions diag_options;
   diag_options.tcp = options.tcp;
   diag_options.udp = options.udp;
   if (options.source == Source::netlink) {
     dump_sock_diag(diag_options, visit);
-    return "netlink";
+    return SocketSource::netlink;
   }
 
   // Automatic: fall back only while nothing has reached `visit`, so the
@@ -35,9 +42,96 @@ std::string collect_sockets(const CollectOptions& options, const SocketVisitor& 
       throw;
     }
     read_proc_net(options.proc_root, options.tcp, options.udp, visit);
-    return "procfs";
+    return SocketSource::procfs;
   }
-  return "netlink";
+  return SocketSource::netlink;
+}
+
+LinuxCollector::LinuxCollector(LinuxOptions options)
+    : options_(std::move(options)),
+      processes_(std::make_unique<ProcessInfoCache>(options_.proc_root)) {}
+
+LinuxCollector::~LinuxCollector() = default;
+
+SampleFacts LinuxCollector::begin_sample(const CollectRequest& request) {
+  request_ = request;
+  SampleFacts facts;
+  facts.host = read_host_facts(options_.proc_root);
+  facts.host.source =
+      options_.source == Source::procfs ? SocketSource::procfs : SocketSource::netlink;
+  scanned_.reset();
+  owners_ = nullptr;
+  if (request.owners) {
+    if (options_.scanned_owners != nullptr) {
+      owners_ = options_.scanned_owners;
+      facts.owners = OwnerScan{OwnerMethod::procfs, owners_->processes_scanned(),
+                               owners_->processes_unreadable()};
+    } else {
+      if (!owner_source_) {
+        owner_source_ = std::make_unique<OwnerSource>(options_.proc_root, options_.owner_source);
+      }
+      scanned_ = owner_source_->scan();
+      owners_ = &*scanned_;
+      facts.owners = OwnerScan{owner_source_->method(), owners_->processes_scanned(),
+                               owners_->processes_unreadable()};
+    }
+  }
+  facts.bind_owned = read_exact_bind_state(facts.bind_state_note);
+  return facts;
+}
+
+SocketSource LinuxCollector::stream_sockets(const SocketVisitor& visit) {
+  CollectOptions dump{options_.source, request_.tcp, request_.udp, options_.proc_root};
+  if (owners_ == nullptr) {
+    return collect_sockets(dump, visit);
+  }
+  // Owners are joined by the socket's inode here, so nothing downstream
+  // needs to know what an inode is.
+  const OwnerTable& owners = *owners_;
+  return collect_sockets(dump, [&](const SocketRecord& socket) {
+    if (socket.inode == 0) {
+      visit(socket);
+      return;
+    }
+    SocketRecord owned = socket;
+    owned.pids = owners.pids_of(socket.inode);
+    visit(owned);
+  });
+}
+
+const ProcessInfo* LinuxCollector::process_info(uint32_t pid) {
+  return processes_->get(pid);
+}
+
+void LinuxCollector::end_sample() {
+  processes_->end_sample();
+  scanned_.reset();
+  owners_ = nullptr;
+}
+
+// Reads the BPF bind state when asked and possible. Sets `note` to why the
+// figures stay estimated when BPF was tried and failed. In auto mode a
+// failure is said once on stderr, then not retried.
+std::optional<PortSet> LinuxCollector::read_exact_bind_state(std::string& note) {
+  using Mode = LinuxOptions::BindState;
+  if (options_.bind_state == Mode::estimate || !request_.tcp) {
+    return std::nullopt;
+  }
+  if (options_.bind_state == Mode::automatic && !bind_state_unavailable_.empty()) {
+    note = bind_state_unavailable_;
+    return std::nullopt;
+  }
+  try {
+    return read_bind_state().bind_owned;
+  } catch (const RuntimeError& error) {
+    if (options_.bind_state == Mode::bpf) {
+      throw;
+    }
+    bind_state_unavailable_ = error.what();
+    fmt::print(stderr, "ephport: note: {}; bind state estimated\n", bind_state_unavailable_);
+    note = bind_state_unavailable_;
+    return std::nullopt;
+  }
 }
 
 }  // namespace ephport

@@ -1,7 +1,6 @@
 #pragma once
-// Network namespace paths and switching; enter_netns() itself is declared in
-// collector.h. The process must be single-threaded: setns() moves the
-// calling thread only.
+// Network namespace paths and switching. The process must be
+// single-threaded: setns() moves the calling thread only.
 
 #include <cstdint>
 #include <string>
@@ -9,6 +8,11 @@
 #include "util/fd.h"
 
 namespace ephport {
+
+// Moves this (single-threaded) process into another network namespace:
+// NAME is an `ip netns` name (/run/netns/NAME), anything with a '/' a path.
+// Throws InputError if it does not exist, RuntimeError if setns fails.
+void enter_netns(const std::string& name_or_path);
 
 // The file for an `ip netns` NAME (/run/netns/NAME), or the argument itself
 // when it contains a '/' (/proc/1234/ns/net, /var/run/docker/netns/xyz).

@@ -33,10 +33,10 @@ OwnerTable OwnerSource::scan() {
     OwnerTable table;
     size_t processes = iterator_->scan(table);
     table.set_process_counts(processes, 0);
-    method_ = "bpf";
+    method_ = OwnerMethod::bpf;
     return table;
   }
-  method_ = "procfs";
+  method_ = OwnerMethod::procfs;
   return scan_proc_owners(proc_root_);
 }
 

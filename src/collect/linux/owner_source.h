@@ -25,8 +25,8 @@ class OwnerSource {
   OwnerSource& operator=(const OwnerSource&) = delete;
 
   OwnerTable scan();
-  // "bpf" or "procfs": what the last scan used.
-  const std::string& method() const { return method_; }
+  // What the last scan used: OwnerMethod::bpf or OwnerMethod::procfs.
+  OwnerMethod method() const { return method_; }
   // Why the iterator is not used, when automatic fell back.
   const std::string& fallback_reason() const { return fallback_reason_; }
 
@@ -35,7 +35,7 @@ class OwnerSource {
   Mode mode_;
   std::unique_ptr<SocketOwnerIterator> iterator_;
   bool iterator_tried_ = false;
-  std::string method_ = "procfs";
+  OwnerMethod method_ = OwnerMethod::procfs;
   std::string fallback_reason_;
 };
 

@@ -151,18 +151,21 @@ HostFacts read_host_facts(const std::string& proc_root) {
   facts.time = std::chrono::system_clock::now();
 
   const std::string range_path = sysctl_path(proc_root, "net/ipv4/ip_local_port_range");
-  facts.range = parse_file(range_path, read_proc_file(range_path), parse_port_range);
+  facts.platform = Platform::linux_kernel;
+  facts.set_range(parse_file(range_path, read_proc_file(range_path), parse_port_range));
   const std::string reserved_path = sysctl_path(proc_root, "net/ipv4/ip_local_reserved_ports");
-  facts.reserved = parse_file(reserved_path, read_proc_file(reserved_path), parse_port_list);
+  facts.set_reserved(parse_file(reserved_path, read_proc_file(reserved_path), parse_port_list));
 
-  facts.tcp_tw_reuse = read_int(proc_root, "net/ipv4/tcp_tw_reuse");
-  facts.tcp_tw_reuse_delay_ms = read_optional_int(proc_root, "net/ipv4/tcp_tw_reuse_delay");
-  facts.tcp_timestamps = read_int(proc_root, "net/ipv4/tcp_timestamps");
-  facts.tcp_fin_timeout = read_int(proc_root, "net/ipv4/tcp_fin_timeout");
+  LinuxSysctls& sysctls = facts.linux_sysctls;
+  sysctls.tcp_tw_reuse = read_int(proc_root, "net/ipv4/tcp_tw_reuse");
+  sysctls.tcp_tw_reuse_delay_ms = read_optional_int(proc_root, "net/ipv4/tcp_tw_reuse_delay");
+  sysctls.tcp_timestamps = read_int(proc_root, "net/ipv4/tcp_timestamps");
+  sysctls.tcp_fin_timeout = read_int(proc_root, "net/ipv4/tcp_fin_timeout");
   // Added in Linux 5.4; before it, the behaviour of 0.
-  facts.ip_autobind_reuse = read_optional_int(proc_root, "net/ipv4/ip_autobind_reuse").value_or(0);
+  sysctls.ip_autobind_reuse =
+      read_optional_int(proc_root, "net/ipv4/ip_autobind_reuse").value_or(0);
   // Absent when IPv6 is disabled: no IPv6 socket can exist to be v6only.
-  facts.bindv6only = read_optional_int(proc_root, "net/ipv6/bindv6only").value_or(0);
+  sysctls.bindv6only = read_optional_int(proc_root, "net/ipv6/bindv6only").value_or(0);
   return facts;
 }
 

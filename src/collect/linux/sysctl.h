@@ -1,6 +1,6 @@
 #pragma once
 // The sysctls that decide ephemeral port allocation, read from
-// <proc_root>/sys (read_host_facts() in collector.h is built on these).
+// <proc_root>/sys, and the host facts built on them.
 // The parsers are pure: they take a file's content and throw
 // std::invalid_argument with a message naming what is wrong; the reader
 // turns that into a RuntimeError naming the file.
@@ -13,6 +13,10 @@
 #include "snapshot/host_facts.h"
 
 namespace ephport {
+
+// Reads computer name, UTC time and the sysctls of the current network
+// namespace. Throws RuntimeError naming the file that could not be read.
+HostFacts read_host_facts(const std::string& proc_root);
 
 // net.ipv4.ip_local_port_range: "32768\t60999\n". Both in 1..65535, first <=
 // last (the kernel allows first == last).

@@ -1,0 +1,254 @@
+// The Linux port-allocation rules (model/linux_rules.h), asked directly: one
+// test per rule, each with the case a wrong rule would get wrong. The lab
+// (tests/lab/model_lab_test.cpp) checks the same rules against the kernel.
+
+#include "model/linux_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "aggregator_fixtures.h"
+#include "util/error.h"
+
+namespace ephport {
+namespace {
+
+using testing::ip;
+
+SocketRecord socket_of(Protocol protocol, SockState state, const char* local, uint16_t lport,
+                       const char* remote, uint16_t rport) {
+  SocketRecord socket;
+  socket.protocol = protocol;
+  socket.state = state;
+  socket.local = ip(local);
+  socket.remote = ip(remote);
+  socket.family = socket.local.family();
+  socket.local_port = lport;
+  socket.remote_port = rport;
+  return socket;
+}
+
+SocketRecord tcp(SockState state, const char* local, uint16_t lport, const char* remote = "0.0.0.0",
+                 uint16_t rport = 0) {
+  return socket_of(Protocol::tcp, state, local, lport, remote, rport);
+}
+
+SocketRecord time_wait(const char* local, const char* remote, uint32_t expires_ms) {
+  SocketRecord socket = tcp(SockState::time_wait, local, 40000, remote, 8080);
+  socket.timer = 3;
+  socket.expires_ms = expires_ms;
+  return socket;
+}
+
+size_t at(OverlapGroup group) {
+  return static_cast<size_t>(group);
+}
+
+TEST(LinuxRules, EphemeralPortsAreTheRangeWithoutReservedPorts) {
+  PortSet ports = ephemeral_ports({40000, 40009}, {{40002, 40003}, {50000, 50000}});
+  EXPECT_EQ(ports.size(), 8u);
+  EXPECT_TRUE(ports.contains(40000));
+  EXPECT_FALSE(ports.contains(40002));
+  EXPECT_FALSE(ports.contains(40003));
+  EXPECT_TRUE(ports.contains(40009));
+  EXPECT_FALSE(ports.contains(50000));  // reserved outside the range changes nothing
+}
+
+TEST(LinuxRules, OddTcpRangesGuaranteeOnePortLessUdpRangesDoNot) {
+  EXPECT_EQ(guaranteed_capacity({40000, 40008}, 9, Protocol::tcp), 8u);
+  EXPECT_EQ(guaranteed_capacity({40000, 40009}, 10, Protocol::tcp), 10u);
+  EXPECT_EQ(guaranteed_capacity({40000, 40008}, 9, Protocol::udp), 9u);
+  EXPECT_EQ(guaranteed_capacity({40000, 40008}, 0, Protocol::tcp), 0u);
+}
+
+TEST(LinuxRules, ConnectWalksTheFirstPortsParityFirst) {
+  EXPECT_TRUE(is_first_parity(40000, {40000, 40009}));
+  EXPECT_FALSE(is_first_parity(40001, {40000, 40009}));
+  EXPECT_TRUE(is_first_parity(40001, {40001, 40010}));
+}
+
+TEST(LinuxRules, OtherParityPortIsBindsWhileTheDestinationHadFirstParityLeft) {
+  // 5 first-parity ports; 2 used by connections, 1 held in bind() state.
+  EXPECT_TRUE(other_parity_port_came_from_bind(2, 1, 5));
+  // All 5 gone: connect() had to take the other parity itself.
+  EXPECT_FALSE(other_parity_port_came_from_bind(4, 1, 5));
+}
+
+TEST(LinuxRules, ListenAndBoundOnlyTcpHoldTheirPortInBindState) {
+  EXPECT_TRUE(holds_port_in_bind_state(tcp(SockState::listen, "0.0.0.0", 40000)));
+  EXPECT_TRUE(holds_port_in_bind_state(tcp(SockState::close, "127.0.0.1", 40000)));
+  EXPECT_FALSE(
+      holds_port_in_bind_state(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80)));
+  EXPECT_FALSE(holds_port_in_bind_state(
+      socket_of(Protocol::udp, SockState::close, "127.0.0.1", 40000, "0.0.0.0", 0)));
+}
+
+TEST(LinuxRules, OnlyOutgoingConnectionsCount) {
+  EXPECT_TRUE(is_connection(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80)));
+  EXPECT_TRUE(is_connection(time_wait("127.0.0.1", "127.0.0.1", 1000)));
+  EXPECT_FALSE(is_connection(tcp(SockState::listen, "0.0.0.0", 80)));
+  EXPECT_FALSE(is_connection(tcp(SockState::close, "127.0.0.1", 40000)));
+  EXPECT_FALSE(is_connection(tcp(SockState::syn_recv, "127.0.0.1", 80, "127.0.0.1", 40000)));
+  EXPECT_FALSE(is_connection(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 0)));
+}
+
+TEST(LinuxRules, TimewaitSocketsIncludeOrphanedFinWait2) {
+  EXPECT_TRUE(is_timewait(time_wait("127.0.0.1", "127.0.0.1", 1000)));
+  SocketRecord orphan = tcp(SockState::fin_wait2, "127.0.0.1", 40000, "127.0.0.1", 80);
+  EXPECT_FALSE(is_timewait(orphan));  // still owned: a FIN_WAIT2 with a file
+  orphan.timer = 3;
+  EXPECT_TRUE(is_timewait(orphan));
+}
+
+TEST(LinuxRules, TimeWaitIsRecycledOnlyAsTcpTwReuseAllows) {
+  LinuxSysctls sysctls;
+  sysctls.tcp_tw_reuse_delay_ms = 1000;
+  SocketRecord old_loopback = time_wait("127.0.0.1", "127.0.0.1", 50000);    // 10 s old
+  SocketRecord young_loopback = time_wait("127.0.0.1", "127.0.0.1", 59500);  // 0.5 s old
+  SocketRecord old_remote = time_wait("10.0.0.1", "10.0.0.2", 50000);
+  sysctls.tcp_tw_reuse = 0;
+  EXPECT_FALSE(time_wait_recyclable(old_loopback, sysctls));
+  sysctls.tcp_tw_reuse = 2;  // loopback only
+  EXPECT_TRUE(time_wait_recyclable(old_loopback, sysctls));
+  EXPECT_FALSE(time_wait_recyclable(young_loopback, sysctls));
+  EXPECT_FALSE(time_wait_recyclable(old_remote, sysctls));
+  sysctls.tcp_tw_reuse = 1;
+  EXPECT_TRUE(time_wait_recyclable(old_remote, sysctls));
+  sysctls.tcp_timestamps = 0;
+  EXPECT_FALSE(time_wait_recyclable(old_remote, sysctls));
+  sysctls.tcp_timestamps = 1;
+  SocketRecord fin_wait2 = old_remote;
+  fin_wait2.state = SockState::fin_wait2;
+  EXPECT_FALSE(time_wait_recyclable(fin_wait2, sysctls));
+}
+
+TEST(LinuxRules, FourTupleBlockedUnlessRecycledOrDeviceBound) {
+  LinuxSysctls sysctls;
+  sysctls.tcp_tw_reuse = 0;
+  SocketRecord established = tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80);
+  EXPECT_TRUE(blocks_own_four_tuple(established, sysctls));
+  EXPECT_TRUE(blocks_own_four_tuple(time_wait("127.0.0.1", "127.0.0.1", 50000), sysctls));
+  sysctls.tcp_tw_reuse = 1;
+  EXPECT_FALSE(blocks_own_four_tuple(time_wait("127.0.0.1", "127.0.0.1", 50000), sysctls));
+  established.ifindex = 2;
+  EXPECT_FALSE(blocks_own_four_tuple(established, sysctls));
+  EXPECT_FALSE(blocks_own_four_tuple(tcp(SockState::listen, "0.0.0.0", 80), sysctls));
+}
+
+TEST(LinuxRules, TimewaitExpiresWithinTheWindow) {
+  EXPECT_TRUE(timewait_expires_within(time_wait("127.0.0.1", "127.0.0.1", 900), 1000));
+  EXPECT_FALSE(timewait_expires_within(time_wait("127.0.0.1", "127.0.0.1", 1100), 1000));
+  EXPECT_FALSE(timewait_expires_within(time_wait("127.0.0.1", "127.0.0.1", 900), 0));
+  SocketRecord keepalive = tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80);
+  keepalive.timer = 2;
+  keepalive.expires_ms = 10;
+  EXPECT_FALSE(timewait_expires_within(keepalive, 1000));
+}
+
+TEST(LinuxRules, V6onlyIsReportedInferredFromTheBindOrTheSysctl) {
+  LinuxSysctls sysctls;
+  SocketRecord reported = tcp(SockState::listen, "::", 80);
+  reported.v6only = 1;
+  EXPECT_TRUE(is_v6only(reported, sysctls));
+  // Bound to a specific IPv6 address: __inet6_bind() forces V6ONLY.
+  EXPECT_TRUE(is_v6only(tcp(SockState::listen, "::1", 80), sysctls));
+  // Autobound clients follow net.ipv6.bindv6only.
+  SocketRecord client = tcp(SockState::established, "::1", 40000, "::1", 80);
+  EXPECT_FALSE(is_v6only(client, sysctls));
+  sysctls.bindv6only = 1;
+  EXPECT_TRUE(is_v6only(client, sysctls));
+}
+
+TEST(LinuxRules, AcceptedChildrenInheritTheirListenersV6only) {
+  HostFacts host = testing::small_host();
+  LinuxPortRules rules(host, Protocol::tcp);
+  SocketRecord listener = tcp(SockState::listen, "::", 8080);
+  listener.v6only = 1;
+  rules.observe(listener);
+  SocketRecord child = tcp(SockState::established, "::1", 8080, "::1", 40000);
+  EXPECT_EQ(rules.observe(child).v6only, 1);
+  EXPECT_EQ(inherited_v6only(false), 0);
+}
+
+TEST(LinuxRules, AcceptedChildrenSitOnTheirListenersAddressAndPort) {
+  HostFacts host = testing::small_host();
+  LinuxPortRules rules(host, Protocol::tcp);
+  rules.observe(tcp(SockState::listen, "127.0.0.1", 8080));
+  rules.observe(tcp(SockState::listen, "0.0.0.0", 9090));
+  EXPECT_TRUE(
+      rules.is_accepted_child(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40000)));
+  EXPECT_FALSE(
+      rules.is_accepted_child(tcp(SockState::established, "127.0.0.2", 8080, "127.0.0.1", 40000)));
+  EXPECT_TRUE(
+      rules.is_accepted_child(tcp(SockState::established, "127.0.0.9", 9090, "127.0.0.1", 40000)));
+}
+
+TEST(LinuxRules, BindConflictGroupsOfASocket) {
+  LinuxSysctls sysctls;
+  OverlapMask v4_any = overlap_groups_of(tcp(SockState::listen, "0.0.0.0", 80), sysctls);
+  EXPECT_TRUE(v4_any[at(OverlapGroup::any_v4)]);
+  EXPECT_TRUE(v4_any[at(OverlapGroup::v4_or_dual)]);
+  EXPECT_FALSE(v4_any[at(OverlapGroup::v6_all)]);
+  SocketRecord v6_only = tcp(SockState::listen, "::", 80);
+  v6_only.v6only = 1;
+  OverlapMask v6 = overlap_groups_of(v6_only, sysctls);
+  EXPECT_TRUE(v6[at(OverlapGroup::any_v6_only)]);
+  EXPECT_FALSE(v6[at(OverlapGroup::v4_or_dual)]);  // does not block bind(0.0.0.0:0)
+  EXPECT_TRUE(v6[at(OverlapGroup::all)]);
+}
+
+TEST(LinuxRules, BindConflictGroupsABindMustAvoid) {
+  LinuxSysctls sysctls;
+  bool exact = false;
+  OverlapMask specific = overlap_groups_for_bind(ip("127.0.0.1"), sysctls, exact);
+  EXPECT_TRUE(exact);
+  EXPECT_TRUE(specific[at(OverlapGroup::any_v4)]);
+  EXPECT_TRUE(specific[at(OverlapGroup::any_v6_dual)]);
+  EXPECT_FALSE(specific[at(OverlapGroup::any_v6_only)]);
+  OverlapMask any6 = overlap_groups_for_bind(ip("::"), sysctls, exact);
+  EXPECT_FALSE(exact);
+  EXPECT_TRUE(any6[at(OverlapGroup::all)]);
+  sysctls.bindv6only = 1;
+  any6 = overlap_groups_for_bind(ip("::"), sysctls, exact);
+  EXPECT_TRUE(any6[at(OverlapGroup::v6_all)]);
+  EXPECT_FALSE(any6[at(OverlapGroup::all)]);
+}
+
+TEST(LinuxRules, UdpSharesNoPortBetweenDestinations) {
+  HostFacts host = testing::small_host();
+  EXPECT_TRUE(LinuxPortRules(host, Protocol::tcp).shares_ports_between_destinations());
+  EXPECT_FALSE(LinuxPortRules(host, Protocol::udp).shares_ports_between_destinations());
+}
+
+TEST(LinuxRules, EstimateJudgesOtherParityPortsByWhatTheirDestinationUsed) {
+  HostFacts host = testing::small_host();  // 40000-40009: 5 even ports first
+  LinuxPortRules rules(host, Protocol::tcp);
+  // Destination 0 used 2 even ports, then an odd one: bind()'s.
+  EXPECT_FALSE(rules.note_connection(
+      0, tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80), false, 0));
+  EXPECT_FALSE(rules.note_connection(
+      0, tcp(SockState::established, "127.0.0.1", 40002, "127.0.0.1", 80), false, 1));
+  EXPECT_TRUE(rules.note_connection(
+      0, tcp(SockState::established, "127.0.0.1", 40001, "127.0.0.1", 80), false, 7));
+  // Destination 1 used all 5 even ports: its odd one was connect()'s.
+  for (uint16_t port = 40000; port <= 40008; port += 2) {
+    rules.note_connection(1, tcp(SockState::established, "127.0.0.1", port, "127.0.0.1", 81), false,
+                          100);
+  }
+  EXPECT_TRUE(rules.note_connection(
+      1, tcp(SockState::established, "127.0.0.1", 40003, "127.0.0.1", 81), false, 8));
+  // IP_BIND_ADDRESS_NO_PORT: the port came from connect().
+  SocketRecord no_port = tcp(SockState::established, "127.0.0.1", 40005, "127.0.0.1", 80);
+  no_port.bind_address_no_port = true;
+  EXPECT_FALSE(rules.note_connection(0, no_port, false, 9));
+  EXPECT_EQ(rules.estimated_bind_owned(PortSet{}), (std::vector<uint32_t>{7}));
+}
+
+TEST(PortRules, ChosenByThePlatformOfTheSnapshot) {
+  HostFacts host = testing::small_host();
+  EXPECT_NE(dynamic_cast<LinuxPortRules*>(make_port_rules(host, Protocol::tcp).get()), nullptr);
+  host.platform = Platform::windows;
+  EXPECT_THROW(make_port_rules(host, Protocol::tcp), InputError);
+}
+
+}  // namespace
+}  // namespace ephport
