@@ -6,7 +6,8 @@
 # ring of evidence bundles; tcpdump reads those captures back in the tests.
 # serve: cpp-httplib (built with OpenSSL), yaml-cpp (--web.config.file),
 # libcrypt (bcrypt); its tests run a real Prometheus (prometheus, promtool)
-# and make certificates with openssl.
+# and make certificates with openssl. clang-format and clang-tidy run as
+# the style tests.
 set -eu
 
 packages="
@@ -16,6 +17,7 @@ packages="
   iproute2 procps
   systemd
   clang bpftool libbpf-dev
+  clang-format clang-tidy
   libbenchmark-dev net-tools
   libpcap-dev tcpdump
   libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcrypt-dev openssl
