@@ -44,6 +44,20 @@ inline Address ip(const char* text) {
   return *Address::parse(text);
 }
 
+// A socket record as a collector would report it.
+inline SocketRecord socket_of(Protocol protocol, SockState state, const char* local, uint16_t lport,
+                              const char* remote, uint16_t rport) {
+  SocketRecord socket;
+  socket.protocol = protocol;
+  socket.state = state;
+  socket.local = ip(local);
+  socket.remote = ip(remote);
+  socket.family = socket.local.family();
+  socket.local_port = lport;
+  socket.remote_port = rport;
+  return socket;
+}
+
 inline const AddressRow& row_for(const ProtocolAnalysis& protocol, const char* address) {
   static const AddressRow kMissing;
   auto found = std::find_if(protocol.addresses.begin(), protocol.addresses.end(),

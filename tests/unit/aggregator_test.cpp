@@ -19,15 +19,7 @@ using testing::small_host;
 
 SocketRecord tcp(SockState state, const char* local, uint16_t lport, const char* remote,
                  uint16_t rport) {
-  SocketRecord socket;
-  socket.protocol = Protocol::tcp;
-  socket.state = state;
-  socket.local = ip(local);
-  socket.remote = ip(remote);
-  socket.family = socket.local.family();
-  socket.local_port = lport;
-  socket.remote_port = rport;
-  return socket;
+  return testing::socket_of(Protocol::tcp, state, local, lport, remote, rport);
 }
 
 const DestinationRow& destination(const ProtocolAnalysis& protocol, const char* remote,

@@ -13,19 +13,7 @@ namespace ephport {
 namespace {
 
 using testing::ip;
-
-SocketRecord socket_of(Protocol protocol, SockState state, const char* local, uint16_t lport,
-                       const char* remote, uint16_t rport) {
-  SocketRecord socket;
-  socket.protocol = protocol;
-  socket.state = state;
-  socket.local = ip(local);
-  socket.remote = ip(remote);
-  socket.family = socket.local.family();
-  socket.local_port = lport;
-  socket.remote_port = rport;
-  return socket;
-}
+using testing::socket_of;
 
 SocketRecord tcp(SockState state, const char* local, uint16_t lport, const char* remote = "0.0.0.0",
                  uint16_t rport = 0) {
