@@ -86,4 +86,19 @@ bool CommonOptions::all_namespaces() const {
   return netns == kAllNamespaces;
 }
 
+void add_format_option(CLI::App& command, Format& format, std::initializer_list<Format> choices,
+                       const std::string& description) {
+  std::vector<std::string> names;
+  for (Format choice : choices) {
+    names.emplace_back(format_name(choice));
+  }
+  // A string option checked against the names, as before the enum: the
+  // same help ("TEXT:{table,csv,json}") and the same error text.
+  command
+      .add_option_function<std::string>(
+          "--format", [&format](const std::string& name) { format = *parse_format(name); },
+          description)
+      ->check(CLI::IsMember(names));
+}
+
 }  // namespace ephport

@@ -2,8 +2,10 @@
 // Options shared by the commands that sample a host (snapshot, log).
 
 #include <CLI/CLI.hpp>
+#include <initializer_list>
 #include <string>
 
+#include "output/format.h"
 #include "pipeline/sample.h"
 
 namespace ephport {
@@ -30,5 +32,8 @@ struct CommonOptions {
 void add_common_options(CLI::App& command, CommonOptions& options);
 // --top and --range only: what analyze understands.
 void add_analysis_options(CLI::App& command, CommonOptions& options);
+// --format, accepting the names of `choices` (the help lists them in order).
+void add_format_option(CLI::App& command, Format& format, std::initializer_list<Format> choices,
+                       const std::string& description);
 
 }  // namespace ephport

@@ -8,9 +8,10 @@
 #include "cli/common_options.h"
 #include "evidence/evidence_recorder.h"
 #include "fleet/fleet_log.h"
-#include "output/csv.h"
+#include "output/address_rows.h"
 #include "output/json.h"
-#include "output/table.h"
+#include "output/netns_output.h"
+#include "output/sink.h"
 #include "pipeline/netns_all.h"
 #include "pipeline/sample_loop.h"
 #include "platform/append_file.h"
@@ -21,7 +22,7 @@ namespace ephport {
 namespace {
 struct LogOptions {
   CommonOptions common;
-  std::string format = "table";
+  Format format = Format::table;
   std::string output = "EphemeralPortStats.log";
   double interval = 60;
   int count = 0;
@@ -29,15 +30,14 @@ struct LogOptions {
   FleetLogOptions fleet;  // --computers and its options
 };
 
-// One sample as whole lines; `header` adds the CSV header first.
-std::string render_record(const Analysis& analysis, const std::string& format, bool header) {
-  if (format == "jsonl") {
-    return render_jsonl(analysis);
-  }
-  if (format == "csv") {
-    return (header ? render_csv_header() : std::string()) + render_csv_rows(analysis);
-  }
-  return render_address_table(analysis) + "\n";
+ShapeOutput address_output(const Analysis& analysis) {
+  return {[&analysis](bool mark) { return address_sheet(analysis, mark); },
+          [&analysis] { return render_jsonl(analysis); }, nullptr};
+}
+
+ShapeOutput namespaces_output(const NetnsSamples& samples) {
+  return {[&samples](bool mark) { return netns_address_sheet(samples, mark); },
+          [&samples] { return render_netns_jsonl(samples); }, nullptr};
 }
 
 int run_log(const LogOptions& options) {
@@ -65,11 +65,15 @@ int run_log(const LogOptions& options) {
         if (options.common.all_namespaces()) {
           all = take_netns_samples(sample);
           trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
-          return [&](bool header) { return render_netns_log_record(all, options.format, header); };
+          return [&](bool header) {
+            return render_log_record(options.format, namespaces_output(all), header);
+          };
         }
         analysis = session.take(nullptr);
         trend.observe_and_annotate(analysis);
-        return [&](bool header) { return render_record(analysis, options.format, header); };
+        return [&](bool header) {
+          return render_log_record(options.format, address_output(analysis), header);
+        };
       },
       [&] {
         if (evidence && !evidence->after_sample(analysis)) {
@@ -95,8 +99,8 @@ CommandRunner add_log_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "log", "Sample every --interval seconds: print and append to --output (the seed's loop)");
   add_common_options(*command, options->common);
-  command->add_option("--format", options->format, "Log format")
-      ->check(CLI::IsMember({"table", "csv", "jsonl"}));
+  add_format_option(*command, options->format, {Format::table, Format::csv, Format::jsonl},
+                    "Log format");
   command->add_option("--output,-o", options->output, "Log file, appended to, never truncated")
       ->capture_default_str();
   command->add_option("--interval", options->interval, "Seconds between samples")

@@ -6,10 +6,11 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "collect/import/capture_file.h"
-#include "output/csv.h"
+#include "output/address_rows.h"
 #include "output/json.h"
-#include "output/process_output.h"
-#include "output/table.h"
+#include "output/netns_output.h"
+#include "output/sink.h"
+#include "output/snapshot_view.h"
 #include "pipeline/netns_all.h"
 #include "util/error.h"
 
@@ -18,24 +19,24 @@ namespace ephport {
 namespace {
 struct SnapshotOptions {
   CommonOptions common;
-  std::string format = "table";
+  Format format = Format::table;
   std::string save;
   bool processes = false;
   ProcessFilter filter;
 };
 
-std::string render(const Analysis& analysis, const std::string& format, bool processes) {
-  if (format == "json") {
-    return render_json(analysis);
-  }
-  if (format == "csv") {
-    return render_csv_header() + render_csv_rows(analysis);
-  }
-  if (processes) {
-    return render_address_table(analysis) + "\n" + render_summary_block(analysis) + "\n" +
-           render_process_table(analysis) + "\n" + render_notes(analysis);
-  }
-  return render_snapshot_table(analysis);
+std::string render(const Analysis& analysis, Format format, bool processes) {
+  return render_snapshot(
+      format, {[&analysis](bool mark) { return address_sheet(analysis, mark); },
+               [&analysis] { return render_json(analysis); },
+               [&analysis, processes] { return render_snapshot_table(analysis, processes); }});
+}
+
+std::string render(const NetnsSamples& samples, Format format) {
+  return render_snapshot(format,
+                         {[&samples](bool mark) { return netns_address_sheet(samples, mark); },
+                          [&samples] { return render_netns_json(samples); },
+                          [&samples] { return render_netns_snapshot_table(samples); }});
 }
 
 void add_process_options(CLI::App& command, SnapshotOptions& options) {
@@ -55,8 +56,8 @@ CommandRunner add_snapshot_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "snapshot", "One sample: ephemeral port usage per address and destination (default)");
   add_common_options(*command, options->common);
-  command->add_option("--format", options->format, "Output format")
-      ->check(CLI::IsMember({"table", "csv", "json"}));
+  add_format_option(*command, options->format, {Format::table, Format::csv, Format::json},
+                    "Output format");
   command->add_option("--save", options->save,
                       "Also write the raw socket records and host facts to FILE "
                       "(for `ephport analyze`)");
@@ -79,7 +80,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
             "--processes/--pid/--process show one namespace; with --netns all use --format json "
             "(processes[] per namespace)");
       }
-      fmt::print("{}", render_netns_snapshot(take_netns_samples(sample), options->format));
+      fmt::print("{}", render(take_netns_samples(sample), options->format));
       return 0;
     }
     options->common.enter_namespace();
@@ -104,8 +105,8 @@ CommandRunner add_analyze_command(CLI::App& app) {
       app.add_subcommand("analyze", "Analyse a file written by `ephport snapshot --save`");
   command->add_option("FILE", *file, "Saved snapshot")->required();
   add_analysis_options(*command, options->common);
-  command->add_option("--format", options->format, "Output format")
-      ->check(CLI::IsMember({"table", "csv", "json"}));
+  add_format_option(*command, options->format, {Format::table, Format::csv, Format::json},
+                    "Output format");
   add_process_options(*command, *options);
   return [options, file, command]() {
     if (!command->parsed()) {

@@ -7,6 +7,7 @@
 
 #include "fleet/fleet_rows.h"
 #include "fleet/remote_snapshots.h"
+#include "output/sink.h"
 #include "pipeline/sample_loop.h"
 #include "platform/append_file.h"
 #include "util/error.h"
@@ -29,17 +30,6 @@ std::vector<HostRecord> host_records(const std::vector<RemoteSample>& samples) {
   return hosts;
 }
 
-std::string render_record(const std::vector<HostRecord>& hosts, const std::string& format,
-                          bool header) {
-  if (format == "jsonl") {
-    return render_fleet_jsonl(hosts);
-  }
-  if (format == "csv") {
-    return (header ? render_fleet_csv_header() : std::string()) + render_fleet_csv_rows(hosts);
-  }
-  return render_fleet_table(hosts);
-}
-
 }  // namespace
 
 int run_fleet_log(const FleetLogOptions& options) {
@@ -60,7 +50,12 @@ int run_fleet_log(const FleetLogOptions& options) {
   int dropped = run_sample_loop(options.interval, options.count, log, [&](int) -> RecordRenderer {
     samples = snapshots.pull();
     hosts = host_records(samples);
-    return [&](bool header) { return render_record(hosts, options.format, header); };
+    return [&](bool header) {
+      return render_log_record(options.format,
+                               {[&](bool mark) { return fleet_sheet(hosts, mark); },
+                                [&] { return render_fleet_jsonl(hosts); }, nullptr},
+                               header);
+    };
   });
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,

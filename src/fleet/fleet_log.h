@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "output/format.h"
+
 namespace ephport {
 
 struct FleetLogOptions {
@@ -12,7 +14,7 @@ struct FleetLogOptions {
   std::string ca_file;
   std::string auth_file;
   double timeout = 5;  // seconds, per host and sample
-  std::string format = "table";
+  Format format = Format::table;
   std::string output;
   double interval = 60;
   int count = 0;

@@ -2,12 +2,11 @@
 // `log --computers` output: the combined log of several hosts, each sampled
 // by its own `ephport serve`.
 //
-// Table and CSV: the local log's columns (output/address_rows.h), one row per
-// address per host, with the real Computer (the remote's `computer` field),
-// then a `Status` column: "ok", or for a host that did not answer one row
-// "unreachable: <why>" whose Computer is the endpoint as given and whose
-// other cells are "-". JSONL: per host, its ephport.snapshot/1 document as
-// received plus a "remote" object ({"endpoint", "status": "ok"}), or an
+// Table and CSV (one sheet, output/sheet.h): the local log's columns (output/address_rows.h), one
+// row per address per host, with the real Computer (the remote's `computer` field), then a `Status`
+// column: "ok", or for a host that did not answer one row "unreachable: <why>" whose Computer is
+// the endpoint as given and whose other cells are "-". JSONL: per host, its ephport.snapshot/1
+// document as received plus a "remote" object ({"endpoint", "status": "ok"}), or an
 // ephport.remote-error/1 object ({"schema", "computer": null, "time",
 // "remote": {"endpoint", "status": "unreachable", "error"}}).
 
@@ -16,7 +15,7 @@
 #include <vector>
 
 #include "analyze/analysis.h"
-#include "output/address_rows.h"
+#include "output/sheet.h"
 
 namespace ephport {
 
@@ -31,12 +30,8 @@ struct HostRecord {
   std::chrono::system_clock::time_point asked;
 };
 
-const Cells& fleet_columns();  // address_columns() + "Status"
-std::vector<Cells> fleet_rows(const std::vector<HostRecord>& hosts, bool mark_estimates);
-
-std::string render_fleet_table(const std::vector<HostRecord>& hosts);
-std::string render_fleet_csv_header();
-std::string render_fleet_csv_rows(const std::vector<HostRecord>& hosts);
+// address_columns() + "Status"; `mark_estimates` as in address_sheet().
+Sheet fleet_sheet(const std::vector<HostRecord>& hosts, bool mark_estimates);
 std::string render_fleet_jsonl(const std::vector<HostRecord>& hosts);
 
 }  // namespace ephport

@@ -10,10 +10,6 @@
 namespace ephport {
 
 namespace {
-constexpr size_t kFirstNumericColumn = 3;  // #OfEPortsInUse
-constexpr size_t kProtoColumn = 8;
-constexpr size_t kWorstDestinationColumn = 12;
-
 std::string pids_cell(const Analysis& analysis, uint32_t pids) {
   if (!analysis.owners.resolved) {
     return "-";
@@ -76,41 +72,38 @@ void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, boo
 }
 }  // namespace
 
-const Cells& address_columns() {
-  static const Cells columns = {"Computer",
-                                "DateTime",
-                                "LocalAddress",
-                                "#OfEPortsInUse",
-                                "Max#OfEPorts",
-                                "%EPortUsage",
-                                "#OfTcpListeningPorts",
-                                "#OfPids",
-                                "Proto",
-                                "BindFree",
-                                "ConnFreeNewDest",
-                                "TimeWait",
-                                "WorstDestination",
-                                "WorstDest%",
-                                "Rate/s",
-                                "ExhaustsIn",
-                                "TWExpiring"};
+const std::vector<Column>& address_columns() {
+  constexpr Align left = Align::left;
+  constexpr Align right = Align::right;
+  static const std::vector<Column> columns = {{"Computer", left},
+                                              {"DateTime", left},
+                                              {"LocalAddress", left},
+                                              {"#OfEPortsInUse", right},
+                                              {"Max#OfEPorts", right},
+                                              {"%EPortUsage", right},
+                                              {"#OfTcpListeningPorts", right},
+                                              {"#OfPids", right},
+                                              {"Proto", left},
+                                              {"BindFree", right},
+                                              {"ConnFreeNewDest", right},
+                                              {"TimeWait", right},
+                                              {"WorstDestination", left},
+                                              {"WorstDest%", right},
+                                              {"Rate/s", right},
+                                              {"ExhaustsIn", right},
+                                              {"TWExpiring", right}};
   return columns;
 }
 
-bool is_numeric_column(size_t column) {
-  return column >= kFirstNumericColumn && column != kProtoColumn &&
-         column != kWorstDestinationColumn;
-}
-
-std::vector<Cells> address_rows(const Analysis& analysis, bool mark_estimates) {
-  std::vector<Cells> rows;
+Sheet address_sheet(const Analysis& analysis, bool mark_estimates) {
+  Sheet sheet{address_columns(), {}};
   if (analysis.has_tcp) {
-    append_rows(analysis, analysis.tcp, mark_estimates, rows);
+    append_rows(analysis, analysis.tcp, mark_estimates, sheet.rows);
   }
   if (analysis.has_udp) {
-    append_rows(analysis, analysis.udp, mark_estimates, rows);
+    append_rows(analysis, analysis.udp, mark_estimates, sheet.rows);
   }
-  return rows;
+  return sheet;
 }
 
 std::string estimate_mark(const Analysis& analysis, bool mark_estimates) {

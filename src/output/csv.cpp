@@ -33,20 +33,20 @@ std::string line(const Cells& cells) {
 }
 }  // namespace
 
-std::string render_csv_header() {
-  return line(address_columns());
-}
-
-std::string render_csv_rows(const Analysis& analysis) {
-  std::string out;
-  for (const Cells& row : address_rows(analysis)) {
+std::string render_csv(const Sheet& sheet, bool with_header) {
+  std::string out = with_header ? line(sheet.headers()) : std::string();
+  for (const Cells& row : sheet.rows) {
     out += line(row);
   }
   return out;
 }
 
-std::string render_csv_line(const std::vector<std::string>& cells) {
-  return line(cells);
+std::string render_csv_header() {
+  return render_csv(Sheet{address_columns(), {}});
+}
+
+std::string render_csv_rows(const Analysis& analysis) {
+  return render_csv(address_sheet(analysis, false), false);
 }
 
 }  // namespace ephport

@@ -119,6 +119,10 @@ json host_json(const HostFacts& host) {
 }
 }  // namespace
 
+json text_or_null(const std::string& text) {
+  return text.empty() ? json(nullptr) : json(text);
+}
+
 std::string dump_json(const json& value, bool pretty) {
   return value.dump(pretty ? 2 : -1, ' ', false, json::error_handler_t::replace) + "\n";
 }

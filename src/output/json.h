@@ -15,6 +15,9 @@ inline constexpr const char* kSnapshotSchema = "ephport.snapshot/1";
 // replaced by U+FFFD instead of failing the whole output.
 std::string dump_json(const nlohmann::ordered_json& value, bool pretty);
 
+// null for "" (a field that could not be read or does not apply), else the text.
+nlohmann::ordered_json text_or_null(const std::string& text);
+
 // {"ESTABLISHED": n, ...}, states with no socket left out.
 nlohmann::ordered_json states_json(const StateCounts& states);
 nlohmann::ordered_json snapshot_json(const Analysis& analysis);

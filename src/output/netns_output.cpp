@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <set>
 
-#include "output/csv.h"
+#include "output/address_rows.h"
 #include "output/json.h"
+#include "output/snapshot_view.h"
 #include "output/table.h"
 #include "util/time_format.h"
 
@@ -20,18 +21,11 @@ constexpr size_t kShortContainerId = 12;  // docker ps
 constexpr size_t kShortPodUid = 8;
 
 // Where Netns goes: right after the seed's last column.
-size_t netns_column() {
-  const Cells& columns = address_columns();
-  auto pids = std::find(columns.begin(), columns.end(), "#OfPids");
-  return static_cast<size_t>(pids - columns.begin()) + 1;
-}
-
-bool is_numeric_netns_column(size_t column) {
-  const size_t netns = netns_column();
-  if (column == netns) {
-    return false;
-  }
-  return is_numeric_column(column < netns ? column : column - 1);
+std::ptrdiff_t netns_column() {
+  const std::vector<Column>& columns = address_columns();
+  auto pids = std::find_if(columns.begin(), columns.end(),
+                           [](const Column& column) { return column.header == "#OfPids"; });
+  return pids - columns.begin() + 1;
 }
 
 std::string name_or_inode(const NetnsIdentity& identity) {
@@ -62,10 +56,6 @@ std::string block_title(const NetnsIdentity& identity) {
     title += fmt::format(" ({})", fmt::join(parts, ", "));
   }
   return title + ":\n";
-}
-
-json text_or_null(const std::string& text) {
-  return text.empty() ? json(nullptr) : json(text);
 }
 
 // The snapshot object with "netns" after "time", where a reader looks first.
@@ -110,36 +100,23 @@ std::string netns_label(const NetnsIdentity& identity) {
   return label;
 }
 
-const Cells& netns_address_columns() {
-  static const Cells columns = [] {
-    Cells with_netns = address_columns();
-    with_netns.insert(with_netns.begin() + static_cast<std::ptrdiff_t>(netns_column()), "Netns");
-    return with_netns;
-  }();
-  return columns;
-}
-
-std::vector<Cells> netns_address_rows(const NetnsSamples& samples, bool mark_estimates) {
-  const auto at = static_cast<std::ptrdiff_t>(netns_column());
-  std::vector<Cells> rows;
+Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates) {
+  const std::ptrdiff_t at = netns_column();
+  Sheet sheet{address_columns(), {}};
+  sheet.columns.insert(sheet.columns.begin() + at, Column{"Netns", Align::left});
   for (const Analysis& analysis : samples.namespaces) {
     const std::string label =
         analysis.host.netns_identity ? netns_label(*analysis.host.netns_identity) : "-";
-    for (Cells& row : address_rows(analysis, mark_estimates)) {
+    for (Cells& row : address_sheet(analysis, mark_estimates).rows) {
       row.insert(row.begin() + at, label);
-      rows.push_back(std::move(row));
+      sheet.rows.push_back(std::move(row));
     }
   }
-  return rows;
-}
-
-std::string render_netns_address_table(const NetnsSamples& samples) {
-  return render_table(netns_address_columns(), netns_address_rows(samples, true),
-                      is_numeric_netns_column);
+  return sheet;
 }
 
 std::string render_netns_snapshot_table(const NetnsSamples& samples) {
-  std::string out = render_netns_address_table(samples);
+  std::string out = render_table(netns_address_sheet(samples, true));
   // The notes are mostly the same for every namespace (one owner scan):
   // each is said once.
   std::vector<std::string> notes;
@@ -164,18 +141,6 @@ std::string render_netns_snapshot_table(const NetnsSamples& samples) {
     out += note + "\n";
   }
   return out + wrapper_notes(samples);
-}
-
-std::string render_netns_csv_header() {
-  return render_csv_line(netns_address_columns());
-}
-
-std::string render_netns_csv_rows(const NetnsSamples& samples) {
-  std::string out;
-  for (const Cells& row : netns_address_rows(samples, false)) {
-    out += render_csv_line(row);
-  }
-  return out;
 }
 
 json netns_json(const NetnsIdentity& identity) {

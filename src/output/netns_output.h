@@ -11,7 +11,7 @@
 #include <string>
 
 #include "analyze/netns_samples.h"
-#include "output/address_rows.h"
+#include "output/sheet.h"
 
 namespace ephport {
 
@@ -22,14 +22,12 @@ inline constexpr const char* kSnapshotsSchema = "ephport.snapshots/1";
 // unit, when that is all there is): "blue", "4026532301/3f4e5a6b7c8d".
 std::string netns_label(const NetnsIdentity& identity);
 
-// address_columns() with "Netns" after the seed's columns.
-const Cells& netns_address_columns();
-std::vector<Cells> netns_address_rows(const NetnsSamples& samples, bool mark_estimates);
+// The address sheet of every namespace, one after the other, with "Netns"
+// after the seed's columns (output/address_rows.h).
+Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates);
 
-std::string render_netns_address_table(const NetnsSamples& samples);  // log --format table
+// snapshot --format table: the sheet, then a summary block per namespace.
 std::string render_netns_snapshot_table(const NetnsSamples& samples);
-std::string render_netns_csv_header();
-std::string render_netns_csv_rows(const NetnsSamples& samples);
 
 // {"inode", "name", "path", "pid", "runtime", "container", "pod", "unit"}; null when unknown.
 nlohmann::ordered_json netns_json(const NetnsIdentity& identity);

@@ -4,16 +4,13 @@
 
 #include "output/address_rows.h"
 #include "output/json.h"
+#include "output/sheet.h"
 #include "output/table.h"
 
 namespace ephport {
 
 namespace {
 using json = nlohmann::ordered_json;
-
-json text_or_null(const std::string& text) {
-  return text.empty() ? json(nullptr) : json(text);
-}
 
 // The unit, else a short container id, else the cgroup path.
 std::string cgroup_cell(const ProcessInfo& info) {
@@ -134,14 +131,21 @@ json unowned_json(const UnownedSockets& unowned) {
           {"destinations", std::move(destinations)}};
 }
 
-std::string render_process_table(const Analysis& analysis) {
-  std::string out;
-  if (!analysis.owners.resolved) {
-    return "Processes: not resolved (--no-owners)\n";
-  }
-  Cells header = {"PID",        "Process", "User", "Cgroup",         "EPorts", "ESTAB",
-                  "CLOSE_WAIT", "Listen",  "Fds",  "TopDestination", "Exe"};
-  std::vector<Cells> rows;
+Sheet process_sheet(const Analysis& analysis) {
+  constexpr Align left = Align::left;
+  constexpr Align right = Align::right;
+  Sheet sheet{{{"PID", right},
+               {"Process", left},
+               {"User", left},
+               {"Cgroup", left},
+               {"EPorts", right},
+               {"ESTAB", right},
+               {"CLOSE_WAIT", right},
+               {"Listen", right},
+               {"Fds", right},
+               {"TopDestination", left},
+               {"Exe", left}},
+              {}};
   const auto tcp = static_cast<size_t>(Protocol::tcp);
   for (const ProcessRow& row : analysis.processes) {
     const ProcessInfo* info = row.info ? &*row.info : nullptr;
@@ -151,7 +155,7 @@ std::string render_process_table(const Analysis& analysis) {
       top = fmt::format("{} ({})", format_endpoint(first.remote_address, first.remote_port),
                         first.sockets);
     }
-    rows.push_back(
+    sheet.rows.push_back(
         {std::to_string(row.pid),
          info != nullptr                   ? info->name
          : analysis.owners.identities_read ? "(exited)"
@@ -162,23 +166,42 @@ std::string render_process_table(const Analysis& analysis) {
          info != nullptr && info->fd_count >= 0 ? std::to_string(info->fd_count) : "-", top,
          info != nullptr && !info->exe.empty() ? info->exe : "-"});
   }
-  out += fmt::format("Processes holding ephemeral ports ({}):\n", rows.size());
-  out += render_table(header, rows, [](size_t i) { return i == 0 || (i >= 4 && i <= 8); });
+  return sheet;
+}
+
+Sheet unowned_sheet(const UnownedSockets& unowned) {
+  constexpr Align left = Align::left;
+  constexpr Align right = Align::right;
+  Sheet sheet{{{"LocalAddress", left},
+               {"Destination", left},
+               {"TimeWait", right},
+               {"Orphaned", right},
+               {"ExpiresIn(s)", right}},
+              {}};
+  for (const UnownedDestination& row : unowned.destinations) {
+    sheet.rows.push_back(
+        {row.local_address.str(), format_endpoint(row.remote_address, row.remote_port),
+         std::to_string(row.time_wait), std::to_string(row.orphaned), expiry_cell(row)});
+  }
+  return sheet;
+}
+
+std::string render_process_table(const Analysis& analysis) {
+  if (!analysis.owners.resolved) {
+    return "Processes: not resolved (--no-owners)\n";
+  }
+  const Sheet processes = process_sheet(analysis);
+  std::string out = fmt::format("Processes holding ephemeral ports ({}):\n", processes.rows.size());
+  out += render_table(processes);
 
   const UnownedSockets& unowned = analysis.tcp.unowned;
   if (analysis.has_tcp && unowned.sockets != 0) {
-    Cells unowned_header = {"LocalAddress", "Destination", "TimeWait", "Orphaned", "ExpiresIn(s)"};
-    std::vector<Cells> unowned_rows;
-    for (const UnownedDestination& row : unowned.destinations) {
-      unowned_rows.push_back(
-          {row.local_address.str(), format_endpoint(row.remote_address, row.remote_port),
-           std::to_string(row.time_wait), std::to_string(row.orphaned), expiry_cell(row)});
-    }
+    const Sheet destinations = unowned_sheet(unowned);
     out += fmt::format(
         "\nUnowned TCP sockets on ephemeral ports: {} (TIME_WAIT and orphans, no process; "
         "{} of {} destinations):\n",
-        unowned.sockets, unowned_rows.size(), unowned.destination_count);
-    out += render_table(unowned_header, unowned_rows, [](size_t i) { return i >= 2; });
+        unowned.sockets, destinations.rows.size(), unowned.destination_count);
+    out += render_table(destinations);
   }
   if (analysis.owners.sockets_unattributed != 0) {
     out += fmt::format("note: {} sockets have an owner that could not be read\n",

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "analyze/analysis.h"
+#include "output/sheet.h"
 
 namespace ephport {
 
@@ -20,6 +21,11 @@ nlohmann::ordered_json process_json(const ProcessRow& row, size_t top_destinatio
 nlohmann::ordered_json processes_json(const Analysis& analysis, size_t top_destinations);
 nlohmann::ordered_json unowned_json(const UnownedSockets& unowned);
 nlohmann::ordered_json process_info_json(const ProcessInfo& info);
+
+// One row per process holding ports of the range (PID, Process, ... Exe).
+Sheet process_sheet(const Analysis& analysis);
+// The unowned TIME_WAIT/orphaned sockets, one row per destination.
+Sheet unowned_sheet(const UnownedSockets& unowned);
 
 // "Processes holding ephemeral ports" and "Unowned sockets" table sections.
 std::string render_process_table(const Analysis& analysis);

@@ -6,7 +6,6 @@
 #include "collect/linux/netns_enum.h"
 #include "collect/linux/proc_owners.h"
 #include "collect/linux/sysctl.h"
-#include "output/netns_output.h"
 #include "snapshot/owner_table.h"
 
 namespace ephport {
@@ -51,27 +50,6 @@ NetnsSamples take_netns_samples(const SampleOptions& options) {
     samples.namespaces.push_back(std::move(analysis));
   }
   return samples;
-}
-
-std::string render_netns_snapshot(const NetnsSamples& samples, const std::string& format) {
-  if (format == "json") {
-    return render_netns_json(samples);
-  }
-  if (format == "csv") {
-    return render_netns_csv_header() + render_netns_csv_rows(samples);
-  }
-  return render_netns_snapshot_table(samples);
-}
-
-std::string render_netns_log_record(const NetnsSamples& samples, const std::string& format,
-                                    bool header) {
-  if (format == "jsonl") {
-    return render_netns_jsonl(samples);
-  }
-  if (format == "csv") {
-    return (header ? render_netns_csv_header() : std::string()) + render_netns_csv_rows(samples);
-  }
-  return render_netns_address_table(samples) + "\n";
 }
 
 }  // namespace ephport

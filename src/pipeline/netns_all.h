@@ -25,11 +25,4 @@ void enter_namespace(const std::string& name_or_path);
 // (EPERM: needs CAP_SYS_ADMIN).
 NetnsSamples take_netns_samples(const SampleOptions& options);
 
-// snapshot --format table|csv|json
-std::string render_netns_snapshot(const NetnsSamples& samples, const std::string& format);
-// log --format table|csv|jsonl: one sample as whole lines; `header` puts
-// the CSV header first.
-std::string render_netns_log_record(const NetnsSamples& samples, const std::string& format,
-                                    bool header);
-
 }  // namespace ephport

@@ -12,6 +12,8 @@
 #include "fleet/fleet_rows.h"
 #include "fleet/remote_snapshots.h"
 #include "fleet/snapshot_document.h"
+#include "output/csv.h"
+#include "output/table.h"
 #include "platform/sigpipe_guard.h"
 #include "serve/exporter_endpoints.h"
 #include "temp_dir.h"
@@ -98,8 +100,8 @@ TEST(FleetRows, RowsPerAddressPerHostAndOneForAnUnreachableHost) {
   hosts[1].error = "connection refused";
   hosts[1].asked = std::chrono::system_clock::time_point(std::chrono::seconds(1764081284));
 
-  EXPECT_EQ(fleet_columns().back(), "Status");
-  std::string csv = render_fleet_csv_header() + render_fleet_csv_rows(hosts);
+  EXPECT_EQ(fleet_sheet(hosts, false).columns.back().header, "Status");
+  std::string csv = render_csv(fleet_sheet(hosts, false));
   EXPECT_EQ(csv,
             "Computer,DateTime,LocalAddress,#OfEPortsInUse,Max#OfEPorts,%EPortUsage,"
             "#OfTcpListeningPorts,#OfPids,Proto,BindFree,ConnFreeNewDest,TimeWait,"
@@ -113,7 +115,7 @@ TEST(FleetRows, RowsPerAddressPerHostAndOneForAnUnreachableHost) {
             "10.0.0.2:19209,2025-11-25T14:34:44Z,-,-,-,-,-,-,-,-,-,-,-,-,-,-,-,"
             "unreachable: connection refused\n");
 
-  std::string table = render_fleet_table(hosts);
+  std::string table = render_table(fleet_sheet(hosts, true)) + "\n";
   EXPECT_NE(table.find("Status"), std::string::npos) << table;
   EXPECT_NE(table.find("unreachable: connection refused"), std::string::npos) << table;
 

@@ -9,6 +9,7 @@
 
 #include "analyze/aggregator.h"
 #include "output/csv.h"
+#include "output/sheet.h"
 
 namespace ephport {
 namespace {
@@ -82,6 +83,12 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }
 
 TEST(NetnsOutput, CsvCarriesNetnsAfterTheSeedColumns) {
+  auto render_netns_csv_header = [] {
+    return render_csv(Sheet{netns_address_sheet({}, false).columns, {}});
+  };
+  auto render_netns_csv_rows = [](const NetnsSamples& samples) {
+    return render_csv(netns_address_sheet(samples, false), false);
+  };
   // The single-namespace header with Netns after #OfPids.
   std::string expected = render_csv_header();
   expected.insert(expected.find(",Proto,"), ",Netns");

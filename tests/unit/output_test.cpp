@@ -34,7 +34,7 @@ Analysis sample_analysis() {
 }
 
 TEST(Output, TableStartsWithTheSeedColumns) {
-  std::string table = render_address_table(sample_analysis());
+  std::string table = render_table(address_sheet(sample_analysis(), true));
   EXPECT_EQ(table.rfind("Computer DateTime", 0), 0u) << table;
   EXPECT_NE(table.find("LocalAddress #OfEPortsInUse Max#OfEPorts %EPortUsage "
                        "#OfTcpListeningPorts #OfPids Proto BindFree"),

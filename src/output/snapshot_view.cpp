@@ -1,0 +1,53 @@
+#include "output/snapshot_view.h"
+
+#include <fmt/format.h>
+
+#include "output/address_rows.h"
+#include "output/process_output.h"
+#include "output/summary_sheets.h"
+#include "output/table.h"
+
+namespace ephport {
+
+std::string render_snapshot_table(const Analysis& analysis, bool with_processes) {
+  std::string out =
+      render_table(address_sheet(analysis, true)) + "\n" + render_summary_block(analysis) + "\n";
+  if (with_processes) {
+    out += render_process_table(analysis) + "\n";
+  }
+  return out + render_notes(analysis);
+}
+
+std::string render_summary_block(const Analysis& analysis) {
+  std::string out = render_table(protocol_sheet(analysis));
+  if (analysis.has_tcp && !analysis.tcp.destinations.empty()) {
+    out += fmt::format("\nWorst TCP destinations ({} of {}):\n", analysis.tcp.destinations.size(),
+                       analysis.tcp.destination_count);
+    out += render_table(destination_sheet(analysis, analysis.tcp, true));
+  }
+  return out;
+}
+
+std::string render_notes(const Analysis& analysis) {
+  std::string out;
+  if (!analysis.owners.resolved) {
+    out += "note: process owners not resolved (#OfPids shows -)\n";
+  } else if (!analysis.owners.complete) {
+    out += fmt::format(
+        "note: {} of {} processes could not be read (run as root or with CAP_SYS_PTRACE and "
+        "CAP_DAC_READ_SEARCH); #OfPids marked + is a lower bound\n",
+        analysis.owners.processes_unreadable, analysis.owners.processes_scanned);
+  }
+  if (analysis.bind_state != BindState::exact && analysis.has_tcp) {
+    out += fmt::format(
+        "note: figures marked ~ are estimates: which ESTABLISHED/TIME_WAIT ports came from "
+        "bind() is guessed from port parity{}\n",
+        analysis.bind_state_note.empty() ? std::string() : " (" + analysis.bind_state_note + ")");
+  }
+  if (analysis.host.source == SocketSource::procfs) {
+    out += "note: source /proc/net: bound-only sockets are not listed, figures may be too low\n";
+  }
+  return out;
+}
+
+}  // namespace ephport

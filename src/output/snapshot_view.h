@@ -1,0 +1,20 @@
+#pragma once
+// The table sink's `snapshot` view of one sample: more than one sheet, so
+// it is laid out here rather than in output/table.h.
+
+#include <string>
+
+#include "analyze/analysis.h"
+
+namespace ephport {
+
+// The address rows, a per-protocol summary, the worst destinations, (with
+// `with_processes` the process sections, output/process_output.h) and notes
+// on what could not be seen.
+std::string render_snapshot_table(const Analysis& analysis, bool with_processes = false);
+// Its parts after the address rows: the per-protocol summary with the worst
+// destinations, and the notes ("note: ..." lines).
+std::string render_summary_block(const Analysis& analysis);
+std::string render_notes(const Analysis& analysis);
+
+}  // namespace ephport

@@ -1,0 +1,18 @@
+#pragma once
+// The snapshot table's summary shapes: one row per protocol, and the worst
+// destinations of one protocol.
+
+#include "analyze/analysis.h"
+#include "output/sheet.h"
+
+namespace ephport {
+
+// Proto, Range, Capacity, BindOwned, Bind(0.0.0.0)Free, Sockets, TimeWait,
+// Destinations, Pressure%: TCP then UDP.
+Sheet protocol_sheet(const Analysis& analysis);
+// The listed destinations of `protocol`; `mark_estimates` as in
+// address_sheet() (output/address_rows.h).
+Sheet destination_sheet(const Analysis& analysis, const ProtocolAnalysis& protocol,
+                        bool mark_estimates);
+
+}  // namespace ephport
