@@ -11,16 +11,17 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <unordered_set>
 #include <utility>
 
 #include "collect/linux/netns_enum.h"
 #include "collect/linux/proc_file.h"
+#include "util/dir.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/parse_number.h"
+#include "util/strings.h"
 
 namespace ephport {
 
@@ -44,16 +45,6 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n';
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // Removes and returns the next line of `text`, without its '\n'.
 std::string_view next_line(std::string_view& text) {
   size_t newline = text.find('\n');
@@ -75,10 +66,6 @@ std::string_view next_token(std::string_view& text) {
   std::string_view token = text.substr(start, end - start);
   text.remove_prefix(end);
   return token;
-}
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
 // The value of a "Key:\tvalue" line of /proc/PID/status. The Name line is
@@ -109,7 +96,7 @@ std::string_view innermost_unit(std::string_view path) {
     size_t slash = path.find('/');
     std::string_view component = path.substr(0, slash);
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
-    if (ends_with(component, ".service") || ends_with(component, ".scope")) {
+    if (component.ends_with(".service") || component.ends_with(".scope")) {
       unit = component;
     }
   }
@@ -179,10 +166,6 @@ std::string lookup_user(uint32_t uid) {
     return std::to_string(uid);
   }
 }
-
-struct DirCloser {
-  void operator()(DIR* dir) const { ::closedir(dir); }
-};
 
 // Reads processes under one <proc_root>, kept open. Reuses one buffer and
 // remembers user names: NSS lookups cost more than the /proc reads.
@@ -388,15 +371,9 @@ class ProcReader {
         return 0;
       }
     }
-    int fd = ::openat(dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      return errno;
-    }
-    std::unique_ptr<DIR, DirCloser> fds(::fdopendir(fd));
+    UniqueDir fds = open_dir_at(dir, "fd");
     if (!fds) {
-      int error_number = errno;
-      ::close(fd);
-      return error_number;
+      return errno;
     }
     int64_t entries = 0;
     while (dirent* entry = ::readdir(fds.get())) {
