@@ -10,11 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <iterator>
 #include <limits>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 
 #include "util/contract.h"
