@@ -14,64 +14,29 @@
 // first. It prints the median, min and max wall and CPU (user + sys) time of
 // each in ms, and what each found.
 
-#include <time.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "collect/linux/proc_owners.h"
 #include "collect/linux/socket_owners_bpf.h"
 #include "snapshot/owner_table.h"
+#include "timing.h"
 
 namespace {
 
 using ephport::OwnerTable;
 using ephport::SocketOwnerIterator;
-
-double cpu_ms() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
-}
-
-struct Sample {
-  double wall_ms = 0;
-  double cpu_ms = 0;
-};
-
-// Times `work` once.
-template <typename Work>
-Sample timed(Work work) {
-  const auto start = std::chrono::steady_clock::now();
-  const double cpu_start = cpu_ms();
-  work();
-  return {
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
-      cpu_ms() - cpu_start};
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 != 0 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
+using ephport::bench::Sample;
+using ephport::bench::summarize;
+using ephport::bench::Summary;
+using ephport::bench::timed;
 
 void report(const char* label, const std::vector<Sample>& samples) {
-  std::vector<double> wall;
-  std::vector<double> cpu;
-  for (const Sample& sample : samples) {
-    wall.push_back(sample.wall_ms);
-    cpu.push_back(sample.cpu_ms);
-  }
-  std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f |\n", label, samples.size(), median(wall),
-              *std::min_element(wall.begin(), wall.end()),
-              *std::max_element(wall.begin(), wall.end()), median(cpu));
+  const Summary summary = summarize(samples);
+  std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f |\n", label, samples.size(),
+              summary.wall.median, summary.wall.min, summary.wall.max, summary.cpu.median);
 }
 
 int run(int rounds) {
@@ -121,13 +86,8 @@ int run(int rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 7;
-  if (argc == 3 && std::string_view(argv[1]) == "--rounds") {
-    rounds = std::atoi(argv[2]);
-  } else if (argc != 1) {
-    rounds = 0;
-  }
-  if (rounds < 1 || rounds > 1000) {
+  const int rounds = ephport::bench::rounds_from_args(argc, argv);
+  if (rounds == 0) {
     std::fprintf(stderr, "usage: owner_scan [--rounds N]   (1 <= N <= 1000, default 7)\n");
     return 2;
   }

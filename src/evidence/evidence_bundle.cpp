@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "output/json.h"
+#include "platform/atomic_file.h"
 #include "platform/write_all.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
@@ -33,10 +35,12 @@ constexpr const char* kManifest = "MANIFEST.json";
   throw RuntimeError(fmt::format("cannot write evidence {}: {}", path, error.message()));
 }
 
-void fsync_path(const std::string& path, int flags) {
-  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
-  if (!fd.valid() || ::fsync(fd.get()) != 0) {
-    fail(path, errno);
+// The bundle is atomic as a directory: files are written in .partial-NAME,
+// synced, and the directory renamed (the same steps as platform/atomic_file
+// for one file). Any sync failure fails the bundle.
+void check_synced(const std::string& path, const Result<void>& synced) {
+  if (!synced.ok()) {
+    fail(path, synced.error().error_number);
   }
 }
 
@@ -81,7 +85,8 @@ EvidenceBundle::EvidenceBundle(const std::string& root, std::chrono::system_cloc
     if (name == base) {
       last = std::max(last, 1);
     } else if (is_bundle_name(name) && name.size() > base.size() && name.starts_with(base + "-")) {
-      last = std::max(last, std::stoi(name.substr(base.size() + 1)));
+      // is_bundle_name() checked the digits; a suffix beyond int is ignored.
+      last = std::max(last, parse_decimal<int>(name.substr(base.size() + 1)).value_or(0));
     }
   }
   name_ = last == 0 ? base : fmt::format("{}-{}", base, last + 1);
@@ -114,9 +119,9 @@ void EvidenceBundle::write_file(std::string_view relative, std::string_view cont
   if (!fd.valid()) {
     fail(path, errno);
   }
-  WriteResult result = write_all(fd.get(), content);
+  Result<void> result = write_all(fd.get(), content);
   if (!result.ok()) {
-    fail(path, result.error);
+    fail(path, result.error().error_number);
   }
 }
 
@@ -139,22 +144,22 @@ std::string EvidenceBundle::commit(nlohmann::ordered_json manifest) {
   }
   std::sort(paths.begin(), paths.end());
   for (const fs::path& path : paths) {
-    fsync_path(path.string(), O_RDONLY);
+    check_synced(path.string(), sync_file(path.string()));
     files.push_back(
         {{"path", fs::relative(path, partial_).string()}, {"bytes", fs::file_size(path)}});
   }
   manifest["files"] = std::move(files);
   write_file(kManifest, dump_json(manifest, true));
-  fsync_path(path_of(kManifest), O_RDONLY);
+  check_synced(path_of(kManifest), sync_file(path_of(kManifest)));
   for (const fs::path& directory : directories) {
-    fsync_path(directory.string(), O_RDONLY | O_DIRECTORY);
+    check_synced(directory.string(), sync_directory(directory.string()));
   }
   std::string final_path = (fs::path(root_) / name_).string();
   if (::rename(partial_.c_str(), final_path.c_str()) != 0) {
     fail(final_path, errno);
   }
   committed_ = true;
-  fsync_path(root_, O_RDONLY | O_DIRECTORY);
+  check_synced(root_, sync_directory(root_));
   return final_path;
 }
 

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <optional>
 #include <utility>
 
 #include "analyze/aggregator.h"
 #include "collect/import/capture_file.h"
+#include "snapshot/port_range_parse.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -95,25 +95,12 @@ Analysis analyze_capture(const std::string& path, const SampleOptions& options) 
 }
 
 PortRange parse_port_range(const std::string& text, const std::string& what) {
-  auto dash = text.find('-');
-  auto number = [&](std::string_view part) -> std::optional<uint32_t> {
-    uint32_t value = 0;
-    auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (error != std::errc() || end != part.data() + part.size() || value == 0 || value > 65535) {
-      return std::nullopt;
-    }
-    return value;
-  };
-  if (dash != std::string::npos) {
-    std::string_view all(text);
-    auto first = number(all.substr(0, dash));
-    auto last = number(all.substr(dash + 1));
-    if (first && last && *first <= *last) {
-      return {static_cast<uint16_t>(*first), static_cast<uint16_t>(*last)};
-    }
+  Result<PortRange> range = parse_dash_separated_port_range(text);
+  if (!range.ok()) {
+    throw InputError(what + ": '" + text +
+                     "' is not a port range; expected FIRST-LAST with 1 <= FIRST <= LAST <= 65535");
   }
-  throw InputError(what + ": '" + text +
-                   "' is not a port range; expected FIRST-LAST with 1 <= FIRST <= LAST <= 65535");
+  return range.value();
 }
 
 }  // namespace ephport

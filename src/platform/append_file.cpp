@@ -39,7 +39,7 @@ uint64_t AppendFile::size() const {
 
 void AppendFile::append(std::string_view record) {
   uint64_t size_before = size();
-  WriteResult result = write_all(fd_.get(), record, write_fn_);
+  Result<void> result = write_all(fd_.get(), record, write_fn_);
   if (result.ok()) {
     return;
   }
@@ -59,7 +59,7 @@ void AppendFile::append(std::string_view record) {
                     static_cast<uint64_t>(status.st_size) - size_before, std::strerror(errno));
   }
   throw RuntimeError(fmt::format("cannot append to {}: {} (record of {} bytes dropped; {})", path_,
-                                 std::strerror(result.error), record.size(), outcome));
+                                 result.error().message, record.size(), outcome));
 }
 
 }  // namespace ephport

@@ -50,7 +50,8 @@ constexpr auto kReapGrace = std::chrono::milliseconds(50);
   } catch (...) {
     message = kThrew + std::string("unknown exception");
   }
-  write_all(out, message);
+  // Best effort: a lost answer reads as no answer in the parent.
+  (void)write_all(out, message);
   ::_exit(code);
 }
 

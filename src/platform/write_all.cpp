@@ -3,29 +3,34 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace ephport {
 
-WriteResult write_all(int fd, std::string_view data, const WriteFn& write_fn) {
-  WriteResult result;
-  while (result.written < data.size()) {
-    const char* next = data.data() + result.written;
-    size_t left = data.size() - result.written;
+namespace {
+Error write_error(int error_number) {
+  return Error{std::strerror(error_number), error_number};
+}
+}  // namespace
+
+Result<void> write_all(int fd, std::string_view data, const WriteFn& write_fn) {
+  size_t written = 0;
+  while (written < data.size()) {
+    const char* next = data.data() + written;
+    size_t left = data.size() - written;
     ssize_t count = write_fn ? write_fn(fd, next, left) : ::write(fd, next, left);
     if (count < 0) {
       if (errno == EINTR) {
         continue;
       }
-      result.error = errno != 0 ? errno : EIO;
-      return result;
+      return write_error(errno != 0 ? errno : EIO);
     }
     if (count == 0) {
-      result.error = ENOSPC;
-      return result;
+      return write_error(ENOSPC);
     }
-    result.written += static_cast<size_t>(count);
+    written += static_cast<size_t>(count);
   }
-  return result;
+  return {};
 }
 
 }  // namespace ephport

@@ -8,20 +8,17 @@
 #include <functional>
 #include <string_view>
 
+#include "util/result.h"
+
 namespace ephport {
 
 // Same contract as ::write(2): returns bytes written, or -1 with errno set.
 using WriteFn = std::function<ssize_t(int fd, const void* data, size_t size)>;
 
-struct WriteResult {
-  size_t written = 0;  // bytes written before success or failure
-  int error = 0;       // 0, or the errno of the failed write
-  bool ok() const { return error == 0; }
-};
-
 // Writes all of `data` to `fd` with `write_fn` (::write when empty): one call
 // for the whole buffer, more only after a short write. Retries EINTR. A write
-// that reports 0 bytes counts as failing with ENOSPC.
-WriteResult write_all(int fd, std::string_view data, const WriteFn& write_fn = {});
+// that reports 0 bytes counts as failing with ENOSPC. A failure's Error holds
+// strerror(errno) as message and the errno as error_number.
+Result<void> write_all(int fd, std::string_view data, const WriteFn& write_fn = {});
 
 }  // namespace ephport

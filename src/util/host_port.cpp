@@ -1,8 +1,9 @@
 #include "util/host_port.h"
 
-#include <charconv>
+#include <optional>
 
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
@@ -41,13 +42,11 @@ HostPort parse_host_port(std::string_view text, const std::string& what, bool al
   if (parsed.host.empty()) {
     throw fail("has no host");
   }
-  uint32_t port = 0;
-  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (error != std::errc() || end != port_text.data() + port_text.size() || port > 65535 ||
-      (port == 0 && !allow_port_zero)) {
+  std::optional<uint32_t> port = parse_decimal<uint32_t>(port_text);
+  if (!port || *port > 65535 || (*port == 0 && !allow_port_zero)) {
     throw fail("has no valid port (1-65535)");
   }
-  parsed.port = static_cast<uint16_t>(port);
+  parsed.port = static_cast<uint16_t>(*port);
   return parsed;
 }
 

@@ -916,34 +916,4 @@ void LabTest::TearDown() {
   lab_.reset();
 }
 
-TempDir::TempDir() {
-  char pattern[] = "/tmp/ephport-lab-XXXXXX";
-  if (::mkdtemp(pattern) == nullptr) {
-    fail_errno("mkdtemp");
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read " + path);
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out || !(out << content)) {
-    throw std::runtime_error("cannot write " + path);
-  }
-}
-
 }  // namespace ephport::lab

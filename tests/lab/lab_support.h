@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "temp_dir.h"
 #include "util/fd.h"
 
 namespace ephport::lab {
@@ -324,21 +325,19 @@ size_t distinct_ports(const Lists&... lists) {
   return all.size();
 }
 
-// A private temporary directory, removed with its contents on destruction.
-class TempDir {
+// A private temporary directory, removed with its contents on destruction
+// (tests/common/temp_dir.h); throws std::runtime_error if it cannot be made.
+class TempDir : public testing::TempDir {
  public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : testing::TempDir(testing::OnFailure::throw_error, "ephport-lab") {}
 };
 
-std::string read_file(const std::string& path);
-void write_file(const std::string& path, const std::string& content);
+// Throw std::runtime_error on failure (tests/common/temp_dir.h).
+inline std::string read_file(const std::string& path) {
+  return testing::read_file_or_throw(path);
+}
+inline void write_file(const std::string& path, const std::string& content) {
+  testing::write_file_or_throw(path, content);
+}
 
 }  // namespace ephport::lab

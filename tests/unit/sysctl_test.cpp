@@ -19,6 +19,28 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The parsers return Result; these adapters (found before ephport:: ones by
+// name lookup) throw its message, so the assertions below read as before.
+template <typename T>
+T value_or_throw(Result<T> result) {
+  if (!result.ok()) {
+    throw std::invalid_argument(result.error().message);
+  }
+  return std::move(result).value();
+}
+
+PortRange parse_port_range(std::string_view content) {
+  return value_or_throw(ephport::parse_port_range(content));
+}
+
+std::vector<PortRange> parse_port_list(std::string_view content) {
+  return value_or_throw(ephport::parse_port_list(content));
+}
+
+int parse_sysctl_int(std::string_view content) {
+  return value_or_throw(ephport::parse_sysctl_int(content));
+}
+
 std::string error_of_port_list(std::string_view text) {
   return testing::error_text<std::invalid_argument>([&] { parse_port_list(text); });
 }

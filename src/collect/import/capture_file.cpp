@@ -10,14 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <iterator>
 #include <limits>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 
-#include "platform/write_all.h"
+#include "util/contract.h"
 #include "util/error.h"
 #include "util/time_format.h"
 
@@ -378,25 +376,20 @@ HostFacts host_facts_from_json(const json& object) {
   return host;
 }
 
-CaptureWriter::CaptureWriter(std::string path) : path_(std::move(path)), tmp_path_(path_ + ".tmp") {
-  fd_.reset(::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd_.valid()) {
-    fail(errno);
+CaptureWriter::CaptureWriter(std::string path) : path_(std::move(path)) {
+  Result<AtomicFile> file = AtomicFile::create(path_);
+  if (!file.ok()) {
+    fail(file.error().error_number);
   }
+  file_.emplace(std::move(file).value());
 }
 
-CaptureWriter::~CaptureWriter() {
-  if (!finished_) {
-    fd_.reset();
-    ::unlink(tmp_path_.c_str());
-  }
-}
+CaptureWriter::~CaptureWriter() = default;  // file_ removes the temporary file unless committed
 
 void CaptureWriter::write_host(const HostFacts& host, const OwnerScan* owners,
                                const PortSet* bind_owned) {
-  if (host_written_ || finished_) {
-    throw std::logic_error("CaptureWriter::write_host() called twice or after finish()");
-  }
+  require(!host_written_ && !finished_,
+          "CaptureWriter::write_host() called twice or after finish()");
   std::string owners_json = "null";
   if (owners != nullptr) {
     owners_json = fmt::format("{{\"processes_scanned\":{},\"processes_unreadable\":{}}}",
@@ -422,9 +415,8 @@ void CaptureWriter::write_host(const HostFacts& host, const OwnerScan* owners,
 }
 
 void CaptureWriter::add(const SocketRecord& record) {
-  if (!host_written_ || finished_) {
-    throw std::logic_error("CaptureWriter::add() called before write_host() or after finish()");
-  }
+  require(host_written_ && !finished_,
+          "CaptureWriter::add() called before write_host() or after finish()");
   // Every string here (names, addresses) needs no JSON escaping.
   fmt::format_to(std::back_inserter(buffer_),
                  "{{\"proto\":\"{}\",\"family\":{},\"state\":\"{}\",\"local\":\"{}\",\"lport\":{},"
@@ -445,33 +437,20 @@ void CaptureWriter::add(const SocketRecord& record) {
 }
 
 void CaptureWriter::finish() {
-  if (!host_written_ || finished_) {
-    throw std::logic_error("CaptureWriter::finish() called before write_host() or twice");
-  }
+  require(host_written_ && !finished_,
+          "CaptureWriter::finish() called before write_host() or twice");
   flush();
-  if (::fsync(fd_.get()) != 0) {
-    fail(errno);
-  }
-  fd_.reset();
-  if (::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-    fail(errno);
+  if (Result<void> committed = file_->commit(); !committed.ok()) {
+    fail(committed.error().error_number);
   }
   finished_ = true;
-  // Make the rename itself durable. Best effort: some file systems refuse
-  // fsync on a directory, and the file is complete either way.
-  std::string directory = std::filesystem::path(path_).parent_path().string();
-  UniqueFd directory_fd(
-      ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory_fd.valid()) {
-    ::fsync(directory_fd.get());
-  }
 }
 
 void CaptureWriter::flush() {
-  WriteResult result = write_all(fd_.get(), buffer_);
+  Result<void> result = file_->write(buffer_);
   buffer_.clear();
   if (!result.ok()) {
-    fail(result.error);
+    fail(result.error().error_number);
   }
 }
 

@@ -28,21 +28,23 @@
 #include <string_view>
 
 #include "collect/collector.h"
+#include "platform/atomic_file.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/owner_table.h"
 #include "snapshot/port_set.h"
 #include "snapshot/socket_record.h"
-#include "util/fd.h"
 
 namespace ephport {
 
 inline constexpr std::string_view kCaptureSchema = "ephport.capture/1";
 
-// Writes a capture to `path.tmp` and, in finish(), renames it over `path`:
-// a crash or an error never leaves a partial file under the final name. A
-// writer destroyed before finish() removes its temporary file.
+// Writes a capture to `path.tmp` and, in finish(), renames it over `path`
+// (platform/atomic_file.h): a crash or an error never leaves a partial file
+// under the final name. A writer destroyed before finish() removes its
+// temporary file.
 // Use: write_host() once, then add() per socket, then finish().
-// Errors throw RuntimeError("cannot write PATH: <reason>").
+// Errors throw RuntimeError("cannot write PATH: <reason>"); calls out of
+// that order are programming errors (require(), util/contract.h).
 class CaptureWriter {
  public:
   explicit CaptureWriter(std::string path);
@@ -64,8 +66,7 @@ class CaptureWriter {
   [[noreturn]] void fail(int error) const;
 
   std::string path_;
-  std::string tmp_path_;
-  UniqueFd fd_;
+  std::optional<AtomicFile> file_;  // always set once constructed
   std::string buffer_;
   bool owners_ = false;
   bool host_written_ = false;

@@ -9,12 +9,12 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <filesystem>
 #include <map>
 
 #include "collect/linux/proc_file.h"
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
@@ -38,12 +38,8 @@ bool is_pod_uid(std::string_view text) {
          });
 }
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 std::string_view without_suffix(std::string_view text, std::string_view suffix) {
-  return ends_with(text, suffix) ? text.substr(0, text.size() - suffix.size()) : text;
+  return text.ends_with(suffix) ? text.substr(0, text.size() - suffix.size()) : text;
 }
 
 struct ScopePrefix {
@@ -63,7 +59,7 @@ constexpr std::array<ScopePrefix, 4> kScopePrefixes = {{{"docker-", "docker"},
 // (systemd driver, '_' for '-') or `pod<uid>` below `kubepods` (cgroupfs).
 std::optional<std::string> pod_uid(std::string_view component, bool below_kubepods) {
   std::string_view uid;
-  if (component.starts_with("kubepods") && ends_with(component, ".slice")) {
+  if (component.starts_with("kubepods") && component.ends_with(".slice")) {
     std::string_view name = without_suffix(component, ".slice");
     size_t at = name.rfind("-pod");
     if (at == std::string_view::npos) {
@@ -117,7 +113,7 @@ void scan_cgroup_path(std::string_view path, CgroupIdentity& found) {
     if (std::optional<std::string> uid = pod_uid(component, below_kubepods)) {
       found.pod = *uid;
     }
-    if (ends_with(component, ".service")) {
+    if (component.ends_with(".service")) {
       found.unit = component;
     }
     parent = component;
@@ -212,10 +208,8 @@ std::vector<uint32_t> list_pids(const std::string& proc_root) {
   }
   std::vector<uint32_t> pids;
   for (const std::string& name : names) {
-    uint32_t pid = 0;
-    auto [end, parse_error] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (parse_error == std::errc() && end == name.data() + name.size()) {
-      pids.push_back(pid);
+    if (std::optional<uint32_t> pid = parse_decimal<uint32_t>(name)) {
+      pids.push_back(*pid);
     }
   }
   std::sort(pids.begin(), pids.end());
@@ -237,16 +231,11 @@ std::optional<CgroupIdentity> read_cgroup_identity(const std::string& path) {
 
 std::optional<uint64_t> parse_netns_link(std::string_view link) {
   constexpr std::string_view kPrefix = "net:[";
-  if (!link.starts_with(kPrefix) || !ends_with(link, "]")) {
+  if (!link.starts_with(kPrefix) || !link.ends_with("]")) {
     return std::nullopt;
   }
   std::string_view digits = link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1);
-  uint64_t inode = 0;
-  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), inode);
-  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
-    return std::nullopt;
-  }
-  return inode;
+  return parse_decimal<uint64_t>(digits);
 }
 
 CgroupIdentity parse_cgroup_identity(std::string_view cgroup_file) {

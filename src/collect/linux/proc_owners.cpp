@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 
+#include "util/dir.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/parse_number.h"
@@ -20,23 +21,7 @@ namespace ephport {
 
 namespace {
 
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-// Opens a directory relative to `base` for readdir(); the DIR owns the fd.
-DirPtr open_dir_at(int base, const char* path) {
-  int fd = ::openat(base, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    return nullptr;
-  }
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    ::close(fd);
-  }
-  return DirPtr(dir);
-}
+using DirPtr = UniqueDir;
 
 // "socket:[12345]" -> 12345; anything else (pipes, files, anon inodes) -> nullopt.
 std::optional<uint64_t> socket_inode(std::string_view link) {

@@ -11,16 +11,18 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <unordered_set>
 #include <utility>
 
 #include "collect/linux/netns_enum.h"
 #include "collect/linux/proc_file.h"
+#include "util/dir.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/parse_number.h"
+#include "util/result.h"
+#include "util/strings.h"
 
 namespace ephport {
 
@@ -44,16 +46,6 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n';
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // Removes and returns the next line of `text`, without its '\n'.
 std::string_view next_line(std::string_view& text) {
   size_t newline = text.find('\n');
@@ -75,10 +67,6 @@ std::string_view next_token(std::string_view& text) {
   std::string_view token = text.substr(start, end - start);
   text.remove_prefix(end);
   return token;
-}
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
 // The value of a "Key:\tvalue" line of /proc/PID/status. The Name line is
@@ -109,7 +97,7 @@ std::string_view innermost_unit(std::string_view path) {
     size_t slash = path.find('/');
     std::string_view component = path.substr(0, slash);
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
-    if (ends_with(component, ".service") || ends_with(component, ".scope")) {
+    if (component.ends_with(".service") || component.ends_with(".scope")) {
       unit = component;
     }
   }
@@ -140,6 +128,10 @@ bool is_limit_value(std::string_view token) {
 
 bool is_gone(int error_number) {
   return error_number == ENOENT || error_number == ESRCH;
+}
+
+Error errno_error(int error_number) {
+  return Error{std::strerror(error_number), error_number};
 }
 
 std::string reason(std::string_view what, int error_number) {
@@ -179,10 +171,6 @@ std::string lookup_user(uint32_t uid) {
     return std::to_string(uid);
   }
 }
-
-struct DirCloser {
-  void operator()(DIR* dir) const { ::closedir(dir); }
-};
 
 // Reads processes under one <proc_root>, kept open. Reuses one buffer and
 // remembers user names: NSS lookups cost more than the /proc reads.
@@ -282,8 +270,10 @@ class ProcReader {
         info.exe.assign(target, static_cast<size_t>(length));
       }
 
-      if (int error_number = count_fds(dir, info.fd_count); error_number != 0) {
-        failed("fd", error_number);
+      if (Result<int64_t> count = count_fds(dir); count.ok()) {
+        info.fd_count = count.value();
+      } else {
+        failed("fd", count.error().error_number);
       }
     }
 
@@ -374,36 +364,28 @@ class ProcReader {
     return detail;
   }
 
-  // Open fds of the process in `dir`: 0 or the errno.
-  int count_fds(int dir, int64_t& count) const {
+  // Number of open fds of the process in `dir`; the error carries the errno.
+  Result<int64_t> count_fds(int dir) const {
     if (procfs_) {
       // Linux >= 6.2: st_size is the number of open fds, one stat() for any
       // number of them. Older kernels say 0: list the directory.
       struct stat status {};
       if (::fstatat(dir, "fd", &status, 0) != 0) {
-        return errno;
+        return errno_error(errno);
       }
       if (status.st_size > 0) {
-        count = status.st_size;
-        return 0;
+        return static_cast<int64_t>(status.st_size);
       }
     }
-    int fd = ::openat(dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      return errno;
-    }
-    std::unique_ptr<DIR, DirCloser> fds(::fdopendir(fd));
+    UniqueDir fds = open_dir_at(dir, "fd");
     if (!fds) {
-      int error_number = errno;
-      ::close(fd);
-      return error_number;
+      return errno_error(errno);
     }
     int64_t entries = 0;
     while (dirent* entry = ::readdir(fds.get())) {
       entries += entry->d_name[0] != '.';
     }
-    count = entries;
-    return 0;
+    return entries;
   }
 
   // The pid directory could not be opened: gone, or a bare entry.
@@ -690,13 +672,13 @@ const ProcessInfo* ProcessInfoCache::get(uint32_t pid) {
       // The same process: only the fd count moves.
       ProcessInfo& cached = known->second.info;
       if (!cached.kernel_thread) {
-        int64_t count = -1;
-        int error_number = reader_->count_fds(dir.get(), count);
+        Result<int64_t> count = reader_->count_fds(dir.get());
+        const int error_number = count.ok() ? 0 : count.error().error_number;
         if (error_number != 0 && is_gone(error_number) && !ProcReader::alive(dir.get())) {
           entries_.erase(known);
           return nullptr;
         }
-        cached.fd_count = error_number == 0 ? count : -1;
+        cached.fd_count = count.ok() ? count.value() : -1;
         set_note(cached.unreadable, "fd", error_number == 0 ? "" : reason("fd", error_number));
       }
       known->second.used = true;

@@ -4,64 +4,35 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "collect/collector.h"
 #include "collect/linux/proc_file.h"
+#include "snapshot/port_range_parse.h"
 #include "util/error.h"
+#include "util/parse_number.h"
+#include "util/strings.h"
 
 namespace ephport {
 
 namespace {
 
-constexpr std::string_view kSpace = " \t\n";
-
-std::string_view trim(std::string_view text) {
-  size_t start = text.find_first_not_of(kSpace);
-  if (start == std::string_view::npos) {
-    return {};
-  }
-  size_t end = text.find_last_not_of(kSpace);
-  return text.substr(start, end - start + 1);
-}
-
-// A decimal number in [minimum, maximum], or throws naming `what`.
-int64_t parse_integer(std::string_view text, int64_t minimum, int64_t maximum,
-                      std::string_view what) {
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error == std::errc::invalid_argument || ptr != end) {
-    throw std::invalid_argument(fmt::format("'{}' is not a {}", text, what));
-  }
-  if (error == std::errc::result_out_of_range || value < minimum || value > maximum) {
-    throw std::invalid_argument(
-        fmt::format("{} {} is out of range {}-{}", what, text, minimum, maximum));
-  }
-  return value;
-}
-
-uint16_t parse_port(std::string_view text, int64_t minimum) {
-  return static_cast<uint16_t>(parse_integer(text, minimum, 65535, "port number"));
-}
-
 std::string sysctl_path(const std::string& proc_root, std::string_view name) {
   return fmt::format("{}/sys/{}", proc_root, name);
 }
 
-// Applies `parse` to the file's content, naming the file if it fails.
+// Applies `parse` to the file's content; a file the host cannot do without,
+// so a parse error is fatal, naming the file.
 template <typename Parse>
 auto parse_file(const std::string& path, const std::string& content, Parse parse) {
-  try {
-    return parse(content);
-  } catch (const std::invalid_argument& error) {
-    throw RuntimeError(fmt::format("unexpected content in {}: {}", path, error.what()));
+  auto result = parse(content);
+  if (!result.ok()) {
+    throw RuntimeError(fmt::format("unexpected content in {}: {}", path, result.error().message));
   }
+  return std::move(result).value();
 }
 
 int read_int(const std::string& proc_root, std::string_view name) {
@@ -95,22 +66,11 @@ std::string read_hostname(const std::string& proc_root) {
 
 }  // namespace
 
-PortRange parse_port_range(std::string_view content) {
-  std::string_view text = trim(content);
-  size_t separator = text.find_first_of(kSpace);
-  if (separator == std::string_view::npos) {
-    throw std::invalid_argument(fmt::format("'{}' is not two port numbers", text));
-  }
-  PortRange range{parse_port(text.substr(0, separator), 1),
-                  parse_port(trim(text.substr(separator)), 1)};
-  if (range.first > range.last) {
-    throw std::invalid_argument(
-        fmt::format("range {}-{} ends before it starts", range.first, range.last));
-  }
-  return range;
+Result<PortRange> parse_port_range(std::string_view content) {
+  return parse_blank_separated_port_range(content);
 }
 
-std::vector<PortRange> parse_port_list(std::string_view content) {
+Result<std::vector<PortRange>> parse_port_list(std::string_view content) {
   std::vector<PortRange> ranges;
   std::string_view text = trim(content);
   if (text.empty()) {
@@ -120,17 +80,22 @@ std::vector<PortRange> parse_port_list(std::string_view content) {
     size_t comma = text.find(',');
     std::string_view item = trim(text.substr(0, comma));
     if (item.empty()) {
-      throw std::invalid_argument("empty element in port list");
+      return Error{"empty element in port list"};
     }
     size_t dash = item.find('-');
-    PortRange range;
-    if (dash == std::string_view::npos) {
-      range.first = range.last = parse_port(item, 0);
-    } else {
-      range.first = parse_port(trim(item.substr(0, dash)), 0);
-      range.last = parse_port(trim(item.substr(dash + 1)), 0);
+    Result<uint16_t> first = parse_port_number(trim(item.substr(0, dash)), 0);
+    if (!first.ok()) {
+      return first.error();
+    }
+    PortRange range{first.value(), first.value()};
+    if (dash != std::string_view::npos) {
+      Result<uint16_t> last = parse_port_number(trim(item.substr(dash + 1)), 0);
+      if (!last.ok()) {
+        return last.error();
+      }
+      range.last = last.value();
       if (range.first > range.last) {
-        throw std::invalid_argument(fmt::format("range {} ends before it starts", item));
+        return Error{fmt::format("range {} ends before it starts", item)};
       }
     }
     ranges.push_back(range);
@@ -141,8 +106,12 @@ std::vector<PortRange> parse_port_list(std::string_view content) {
   }
 }
 
-int parse_sysctl_int(std::string_view content) {
-  return static_cast<int>(parse_integer(trim(content), INT32_MIN, INT32_MAX, "number"));
+Result<int> parse_sysctl_int(std::string_view content) {
+  Result<int64_t> number = parse_integer_in_range(trim(content), INT32_MIN, INT32_MAX, "number");
+  if (!number.ok()) {
+    return number.error();
+  }
+  return static_cast<int>(number.value());
 }
 
 HostFacts read_host_facts(const std::string& proc_root) {
