@@ -78,18 +78,20 @@ class Aggregator::ProtocolPass {
         host_(host),
         rules_(make_port_rules(host, protocol)),
         ephemeral_(rules_->ephemeral()),
+        shares_ports_(rules_->shares_ports_between_destinations()),
         attribution_(attribution) {}
 
   void add(const SocketRecord& reported) {
-    const SocketRecord& socket = rules_->observe(reported);
+    const SocketVerdict verdict = rules_->judge(reported, expiry_window_ms_);
+    const SocketRecord& socket = *verdict.socket;
     ++sockets_;
     ++states_[static_cast<size_t>(socket.state)];
     if (socket.is_request()) {
       return;  // lives on its listener's port
     }
     const bool in_range = ephemeral_.contains(socket.local_port);
-    attribution_.add(socket, *rules_, in_range);
-    bool expiring = rules_->timewait_expires_within(socket, expiry_window_ms_);
+    attribution_.add(socket, verdict, in_range);
+    const bool expiring = verdict.expiring;
     if (socket.local.is_wildcard()) {
       ++(socket.local.is_v4() ? any_v4_states_ : any_v6_states_)[static_cast<size_t>(socket.state)];
     } else {
@@ -97,19 +99,18 @@ class Aggregator::ProtocolPass {
       ++group.states[static_cast<size_t>(socket.state)];
       record(group.footprint, socket, expiring);
     }
-    OverlapMask mask = rules_->overlap_groups_of(socket);
     for (size_t i = 0; i < kOverlapGroupCount; ++i) {
-      if (mask[i]) {
+      if (verdict.groups[i]) {
         record(wildcard_groups_[i], socket, expiring);
       }
     }
-    if (!rules_->shares_ports_between_destinations()) {
+    if (!shares_ports_) {
       return;  // no per-destination budget to keep
     }
-    if (rules_->holds_port_in_bind_state(socket) && in_range) {
+    if (verdict.holds_bind_state && in_range) {
       bind_owned_.insert(socket.local_port);
     }
-    if (rules_->is_connection(socket) && in_range && !rules_->is_accepted_child(socket)) {
+    if (verdict.connection && in_range && !verdict.accepted_child) {
       auto [found, inserted] =
           destinations_.try_emplace({socket.local, socket.remote, socket.remote_port});
       DestinationCount& count = found->second;
@@ -121,7 +122,7 @@ class Aggregator::ProtocolPass {
         ++count.time_wait;
       }
       bool in_bind_state = bind_owned_.contains(socket.local_port);
-      bool blocking = rules_->blocks_own_four_tuple(socket) && !in_bind_state;
+      bool blocking = verdict.blocks_four_tuple && !in_bind_state;
       if (blocking) {
         ++count.blocking;
         count.expiring += expiring ? 1 : 0;
@@ -302,8 +303,7 @@ class Aggregator::ProtocolPass {
     row.usage_percent = percent(row.ports_in_use, capacity);
     row.listening_ports = listening.size();
     row.pids = static_cast<uint32_t>(pids.size());
-    row.connect_free_new_destination =
-        rules_->shares_ports_between_destinations() ? free_new_destination : 0;
+    row.connect_free_new_destination = shares_ports_ ? free_new_destination : 0;
     row.states = states;
     return row;
   }
@@ -312,6 +312,7 @@ class Aggregator::ProtocolPass {
   const HostFacts& host_;
   std::unique_ptr<PortRules> rules_;
   const PortSet& ephemeral_;  // E
+  bool shares_ports_;         // each destination has its own budget
   ProcessAttribution& attribution_;
   PortSet bind_owned_;  // B (TCP only)
   bool exact_bind_state_ = false;

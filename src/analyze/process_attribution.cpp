@@ -20,12 +20,13 @@ size_t ProcessAttribution::AddressKeyHash::operator()(const AddressKey& key) con
   return AddressHash{}(key.address) * 31u ^ static_cast<size_t>(key.protocol);
 }
 
-void ProcessAttribution::add(const SocketRecord& socket, const PortRules& rules, bool in_range) {
+void ProcessAttribution::add(const SocketRecord& socket, const SocketVerdict& verdict,
+                             bool in_range) {
   if (socket.inode == 0) {
     // No file: a timewait socket or an orphan. The kernel still holds its
     // port until the timer fires, whoever opened it.
     if (in_range && socket.protocol == Protocol::tcp) {
-      add_unowned(socket, rules.is_timewait(socket));
+      add_unowned(socket, verdict.timewait);
     }
     return;
   }
@@ -40,7 +41,7 @@ void ProcessAttribution::add(const SocketRecord& socket, const PortRules& rules,
   for (uint32_t pid : pids) {
     Process& process = processes_[pid];
     process.row.pid = pid;
-    add_owned(process, socket, in_range, pids.size() > 1, rules.is_connection(socket));
+    add_owned(process, socket, in_range, pids.size() > 1, verdict.connection);
   }
 }
 

@@ -21,9 +21,9 @@ class ProcessAttribution {
   explicit ProcessAttribution(bool owners_resolved) : owners_resolved_(owners_resolved) {}
 
   // The socket's owners are its `pids` (empty when unknown or when owners
-  // are not resolved); `rules` classify it; `in_range`: its local port is
-  // one of the range's.
-  void add(const SocketRecord& socket, const PortRules& rules, bool in_range);
+  // are not resolved); `verdict` is what the port rules made of it;
+  // `in_range`: its local port is one of the range's.
+  void add(const SocketRecord& socket, const SocketVerdict& verdict, bool in_range);
 
   // Processes holding at least one port of the range, most ports first.
   std::vector<ProcessRow> finish_processes();

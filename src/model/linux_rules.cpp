@@ -77,11 +77,18 @@ bool time_wait_recyclable(const SocketRecord& socket, const LinuxSysctls& sysctl
   return static_cast<int64_t>(age_ms) > delay;
 }
 
-bool blocks_own_four_tuple(const SocketRecord& socket, const LinuxSysctls& sysctls) {
-  if (!is_connection(socket) || socket.ifindex != 0) {
+namespace {
+// blocks_own_four_tuple() for a socket already known to be a connection.
+bool connection_blocks_own_four_tuple(const SocketRecord& socket, const LinuxSysctls& sysctls) {
+  if (socket.ifindex != 0) {
     return false;  // inet_bound_dev_eq(): a device-bound socket blocks only its device
   }
   return !time_wait_recyclable(socket, sysctls);
+}
+}  // namespace
+
+bool blocks_own_four_tuple(const SocketRecord& socket, const LinuxSysctls& sysctls) {
+  return is_connection(socket) && connection_blocks_own_four_tuple(socket, sysctls);
 }
 
 bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) {
@@ -176,8 +183,8 @@ const SocketRecord& LinuxPortRules::observe(const SocketRecord& socket) {
     return socket;
   }
   // The collector delivered every listener first, so a child's is known.
-  if (socket.v6only >= 0 || !socket.local.is_v6() || !ephport::is_connection(socket) ||
-      !is_accepted_child(socket)) {
+  if (socket.v6only >= 0 || !socket.local.is_v6() || !is_connection(socket) ||
+      !on_listener_port(socket)) {
     return socket;
   }
   child_ = socket;
@@ -185,34 +192,27 @@ const SocketRecord& LinuxPortRules::observe(const SocketRecord& socket) {
   return child_;
 }
 
-bool LinuxPortRules::is_connection(const SocketRecord& socket) const {
-  return ephport::is_connection(socket);
-}
-
-bool LinuxPortRules::is_timewait(const SocketRecord& socket) const {
-  return ephport::is_timewait(socket);
-}
-
-// Rule 9: the kernel puts an accepted child on its listener's address and port.
-bool LinuxPortRules::is_accepted_child(const SocketRecord& socket) const {
+bool LinuxPortRules::on_listener_port(const SocketRecord& socket) const {
   return wildcard_listener_ports_.contains(socket.local_port) ||
          listeners_.contains({socket.local, socket.local_port});
 }
 
-bool LinuxPortRules::holds_port_in_bind_state(const SocketRecord& socket) const {
-  return ephport::holds_port_in_bind_state(socket);
-}
-
-bool LinuxPortRules::blocks_own_four_tuple(const SocketRecord& socket) const {
-  return ephport::blocks_own_four_tuple(socket, sysctls_);
-}
-
-bool LinuxPortRules::timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) const {
-  return ephport::timewait_expires_within(socket, window_ms);
-}
-
-OverlapMask LinuxPortRules::overlap_groups_of(const SocketRecord& socket) const {
-  return ephport::overlap_groups_of(socket, sysctls_);
+SocketVerdict LinuxPortRules::judge(const SocketRecord& reported, uint32_t expiry_window_ms) {
+  const SocketRecord& socket = observe(reported);
+  SocketVerdict verdict;
+  verdict.socket = &socket;
+  verdict.connection = is_connection(socket);
+  // Looked up only where it changes a figure (a destination's budget): a
+  // lookup per socket would cost more than the rest of the verdict.
+  verdict.accepted_child =
+      verdict.connection && ephemeral_.contains(socket.local_port) && on_listener_port(socket);
+  verdict.timewait = is_timewait(socket);
+  verdict.holds_bind_state = holds_port_in_bind_state(socket);
+  verdict.blocks_four_tuple =
+      verdict.connection && connection_blocks_own_four_tuple(socket, sysctls_);
+  verdict.expiring = timewait_expires_within(socket, expiry_window_ms);
+  verdict.groups = overlap_groups_of(socket, sysctls_);
+  return verdict;
 }
 
 OverlapMask LinuxPortRules::overlap_groups_for_bind(const Address& address, bool& exact) const {

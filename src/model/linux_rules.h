@@ -87,23 +87,20 @@ class LinuxPortRules final : public PortRules {
   const PortSet& ephemeral() const override { return ephemeral_; }
   uint32_t guaranteed_capacity() const override;
   bool shares_ports_between_destinations() const override;
-
-  const SocketRecord& observe(const SocketRecord& socket) override;
-
-  bool is_connection(const SocketRecord& socket) const override;
-  bool is_timewait(const SocketRecord& socket) const override;
-  bool is_accepted_child(const SocketRecord& socket) const override;
-  bool holds_port_in_bind_state(const SocketRecord& socket) const override;
-  bool blocks_own_four_tuple(const SocketRecord& socket) const override;
-  bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) const override;
-  OverlapMask overlap_groups_of(const SocketRecord& socket) const override;
   OverlapMask overlap_groups_for_bind(const Address& address, bool& exact) const override;
+
+  SocketVerdict judge(const SocketRecord& socket, uint32_t expiry_window_ms) override;
 
   bool note_connection(uint32_t destination, const SocketRecord& socket, bool port_in_bind_state,
                        uint32_t tag) override;
   std::vector<uint32_t> estimated_bind_owned(const PortSet& known) override;
 
  private:
+  // Remembers listeners; returns an accepted child with its inherited V6ONLY.
+  const SocketRecord& observe(const SocketRecord& socket);
+  // Rule 9: the kernel puts an accepted child on its listener's address and port.
+  bool on_listener_port(const SocketRecord& socket) const;
+
   struct ListenerKey {
     Address address;
     uint16_t port = 0;

@@ -38,6 +38,22 @@ enum class OverlapGroup : uint8_t {
 constexpr size_t kOverlapGroupCount = 6;
 using OverlapMask = std::array<bool, kOverlapGroupCount>;
 
+// What the allocator makes of one socket: the answers the analysis needs,
+// in one call per socket.
+struct SocketVerdict {
+  // The socket as the allocator sees it: the collector's record, with what
+  // the collector could not report filled in (Linux: the V6ONLY an accepted
+  // child inherits). Valid until the next judge().
+  const SocketRecord* socket = nullptr;
+  bool connection = false;         // an outgoing connection: counts towards its destination
+  bool accepted_child = false;     // a connection accepted by a listener: on the listener's port
+  bool timewait = false;           // a timewait socket: no file left, waiting out its timer
+  bool holds_bind_state = false;   // holds its port against connect() to every destination
+  bool blocks_four_tuple = false;  // blocks its own 4-tuple for a further connect()
+  bool expiring = false;           // a timewait socket leaving its port within the window
+  OverlapMask groups{};            // wildcard groups it occupies (besides its exact address)
+};
+
 class PortRules {
  public:
   virtual ~PortRules() = default;
@@ -51,32 +67,15 @@ class PortRules {
   // Whether connections to different destinations may share a local port,
   // so each destination has its own budget (connect_free per destination).
   virtual bool shares_ports_between_destinations() const = 0;
-
-  // --- Every socket, in collector order
-  // Learns what later sockets depend on (listeners) and returns the socket
-  // as the allocator sees it, with what the collector could not report
-  // filled in. The result is valid until the next call.
-  virtual const SocketRecord& observe(const SocketRecord& socket) = 0;
-
-  // --- Questions about one socket (after observe())
-  // An outgoing connection: counts towards its destination's usage.
-  virtual bool is_connection(const SocketRecord& socket) const = 0;
-  // A timewait socket (no file left, waiting out its timer).
-  virtual bool is_timewait(const SocketRecord& socket) const = 0;
-  // An accepted connection: it lives on its listener's port.
-  virtual bool is_accepted_child(const SocketRecord& socket) const = 0;
-  // Holds its port against connect() to every destination (bind() state),
-  // as far as the socket's own record shows.
-  virtual bool holds_port_in_bind_state(const SocketRecord& socket) const = 0;
-  // Blocks its own 4-tuple for a further connect() to the same destination.
-  virtual bool blocks_own_four_tuple(const SocketRecord& socket) const = 0;
-  // A timewait socket that leaves its port within `window_ms` (> 0).
-  virtual bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) const = 0;
-  // The wildcard groups the socket occupies (besides its exact address).
-  virtual OverlapMask overlap_groups_of(const SocketRecord& socket) const = 0;
   // The wildcard groups a bind(address, 0) must avoid (besides address's
   // exact group); `exact` is set to false for wildcards, which have none.
   virtual OverlapMask overlap_groups_for_bind(const Address& address, bool& exact) const = 0;
+
+  // --- Every socket, once, in collector order
+  // Judges the socket (timewait sockets expiring within `expiry_window_ms`,
+  // if > 0, are `expiring`) and learns what later sockets depend on
+  // (listeners).
+  virtual SocketVerdict judge(const SocketRecord& socket, uint32_t expiry_window_ms) = 0;
 
   // --- Estimating the bind state when it cannot be read
   // Without the allocator's own record of which ports bind() took, the

@@ -58,15 +58,6 @@ std::optional<Address> Address::parse(std::string_view text) {
   return std::nullopt;
 }
 
-bool Address::is_wildcard() const {
-  for (uint8_t byte : bytes_) {
-    if (byte != 0) {
-      return false;
-    }
-  }
-  return family_ != Family::none;
-}
-
 bool Address::is_loopback() const {
   if (family_ == Family::v4) {
     return bytes_[0] == 127;

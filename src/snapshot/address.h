@@ -29,7 +29,10 @@ class Address {
   Family family() const { return family_; }
   bool is_v4() const { return family_ == Family::v4; }
   bool is_v6() const { return family_ == Family::v6; }
-  bool is_wildcard() const;                                        // 0.0.0.0 or ::
+  // 0.0.0.0 or ::. Inline: asked several times for every socket.
+  bool is_wildcard() const {
+    return family_ != Family::none && bytes_ == std::array<uint8_t, 16>{};
+  }
   bool is_loopback() const;                                        // 127/8 or ::1
   const std::array<uint8_t, 16>& bytes() const { return bytes_; }  // v4 in bytes 0..3
 

@@ -151,23 +151,24 @@ TEST(LinuxRules, AcceptedChildrenInheritTheirListenersV6only) {
   LinuxPortRules rules(host, Protocol::tcp);
   SocketRecord listener = tcp(SockState::listen, "::", 8080);
   listener.v6only = 1;
-  rules.observe(listener);
-  SocketRecord child = tcp(SockState::established, "::1", 8080, "::1", 40000);
-  EXPECT_EQ(rules.observe(child).v6only, 1);
+  rules.judge(listener, 0);
+  SocketRecord child = tcp(SockState::established, "::1", 8080, "::1", 40000);  // out of E too
+  EXPECT_EQ(rules.judge(child, 0).socket->v6only, 1);
   EXPECT_EQ(inherited_v6only(false), 0);
 }
 
 TEST(LinuxRules, AcceptedChildrenSitOnTheirListenersAddressAndPort) {
   HostFacts host = testing::small_host();
   LinuxPortRules rules(host, Protocol::tcp);
-  rules.observe(tcp(SockState::listen, "127.0.0.1", 8080));
-  rules.observe(tcp(SockState::listen, "0.0.0.0", 9090));
-  EXPECT_TRUE(
-      rules.is_accepted_child(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40000)));
-  EXPECT_FALSE(
-      rules.is_accepted_child(tcp(SockState::established, "127.0.0.2", 8080, "127.0.0.1", 40000)));
-  EXPECT_TRUE(
-      rules.is_accepted_child(tcp(SockState::established, "127.0.0.9", 9090, "127.0.0.1", 40000)));
+  EXPECT_FALSE(rules.judge(tcp(SockState::listen, "127.0.0.1", 40008), 0).accepted_child);
+  rules.judge(tcp(SockState::listen, "0.0.0.0", 40009), 0);
+  auto accepted = [&](const char* local, uint16_t port) {
+    return rules.judge(tcp(SockState::established, local, port, "127.0.0.1", 40000), 0)
+        .accepted_child;
+  };
+  EXPECT_TRUE(accepted("127.0.0.1", 40008));
+  EXPECT_FALSE(accepted("127.0.0.2", 40008));
+  EXPECT_TRUE(accepted("127.0.0.9", 40009));
 }
 
 TEST(LinuxRules, BindConflictGroupsOfASocket) {
@@ -229,6 +230,21 @@ TEST(LinuxRules, EstimateJudgesOtherParityPortsByWhatTheirDestinationUsed) {
   no_port.bind_address_no_port = true;
   EXPECT_FALSE(rules.note_connection(0, no_port, false, 9));
   EXPECT_EQ(rules.estimated_bind_owned(PortSet{}), (std::vector<uint32_t>{7}));
+}
+
+TEST(LinuxRules, OneVerdictPerSocketAnswersEveryQuestion) {
+  HostFacts host = testing::small_host();  // tcp_tw_reuse 0
+  LinuxPortRules rules(host, Protocol::tcp);
+  SocketRecord old = time_wait("127.0.0.1", "127.0.0.1", 900);
+  SocketVerdict verdict = rules.judge(old, 1000);
+  EXPECT_TRUE(verdict.connection);
+  EXPECT_TRUE(verdict.timewait);
+  EXPECT_TRUE(verdict.blocks_four_tuple);
+  EXPECT_TRUE(verdict.expiring);
+  EXPECT_FALSE(verdict.holds_bind_state);
+  EXPECT_FALSE(verdict.accepted_child);
+  EXPECT_TRUE(verdict.groups[at(OverlapGroup::v4_or_dual)]);
+  EXPECT_FALSE(rules.judge(old, 500).expiring);
 }
 
 TEST(PortRules, ChosenByThePlatformOfTheSnapshot) {
