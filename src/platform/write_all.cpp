@@ -3,15 +3,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace ephport {
-
-namespace {
-Error write_error(int error_number) {
-  return Error{std::strerror(error_number), error_number};
-}
-}  // namespace
 
 Result<void> write_all(int fd, std::string_view data, const WriteFn& write_fn) {
   size_t written = 0;
@@ -23,10 +16,10 @@ Result<void> write_all(int fd, std::string_view data, const WriteFn& write_fn) {
       if (errno == EINTR) {
         continue;
       }
-      return write_error(errno != 0 ? errno : EIO);
+      return system_error(errno != 0 ? errno : EIO);
     }
     if (count == 0) {
-      return write_error(ENOSPC);
+      return system_error(ENOSPC);
     }
     written += static_cast<size_t>(count);
   }

@@ -22,6 +22,7 @@
 // (asserted).
 
 #include <cassert>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -34,6 +35,11 @@ struct Error {
 
   bool operator==(const Error&) const = default;
 };
+
+// The Error for a failed system call: strerror's text and the errno.
+inline Error system_error(int error_number) {
+  return Error{std::strerror(error_number), error_number};
+}
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -23,8 +23,8 @@ namespace {
   throw RuntimeError(fmt::format("cannot read {}: {}", path, std::strerror(error_number)));
 }
 
-// Reads the file into `out`; returns 0 or the errno of the failure.
-int read_whole(const std::string& path, std::string& out) {
+// Reads the file into `out`.
+Result<void> read_whole(const std::string& path, std::string& out) {
   return read_proc_file_at(AT_FDCWD, path.c_str(), SIZE_MAX, out);
 }
 
@@ -46,20 +46,19 @@ struct LineBuffer {
 
 std::string read_proc_file(const std::string& path) {
   std::string content;
-  if (int error_number = read_whole(path, content); error_number != 0) {
-    throw_cannot_read(path, error_number);
+  if (Result<void> read = read_whole(path, content); !read.ok()) {
+    throw_cannot_read(path, read.error().error_number);
   }
   return content;
 }
 
 std::optional<std::string> read_proc_file_if_exists(const std::string& path) {
   std::string content;
-  int error_number = read_whole(path, content);
-  if (error_number == ENOENT) {
-    return std::nullopt;
-  }
-  if (error_number != 0) {
-    throw_cannot_read(path, error_number);
+  if (Result<void> read = read_whole(path, content); !read.ok()) {
+    if (read.error().error_number == ENOENT) {
+      return std::nullopt;
+    }
+    throw_cannot_read(path, read.error().error_number);
   }
   return content;
 }
@@ -92,10 +91,10 @@ bool for_each_proc_line(const std::string& path, bool missing_ok,
   return true;
 }
 
-int read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& out) {
+Result<void> read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& out) {
   UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    return errno;
+    return system_error(errno);
   }
   // Straight into `out`, a page per read(): what most /proc files hand over
   // per call.
@@ -120,7 +119,10 @@ int read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& o
     used += static_cast<size_t>(n);
   }
   out.resize(used);
-  return error_number;
+  if (error_number != 0) {
+    return system_error(error_number);
+  }
+  return {};
 }
 
 }  // namespace ephport

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/result.h"
+
 namespace ephport {
 
 // Reads a whole small file (a /proc/sys entry). Throws RuntimeError
@@ -26,12 +28,12 @@ bool for_each_proc_line(const std::string& path, bool missing_ok,
                         const std::function<void(std::string_view line)>& on_line);
 
 // Appends at most `limit` bytes of `name` (relative to the directory
-// `dir_fd`, or AT_FDCWD) to `out`, with open()/read(), and returns 0 or the
-// errno of the failure, without throwing: per-process files vanish with
-// their process and may be refused, which callers expect. Bounded because a
+// `dir_fd`, or AT_FDCWD) to `out`, with open()/read(), and returns the
+// failure (with its errno) instead of throwing: per-process files vanish
+// with their process and may be refused, which callers expect. Bounded because a
 // command line or a memory map can be megabytes. On failure `out` keeps what
 // was read before it. `out` keeps its capacity across calls: a caller
 // reading many files reuses one buffer.
-int read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& out);
+Result<void> read_proc_file_at(int dir_fd, const char* name, size_t limit, std::string& out);
 
 }  // namespace ephport

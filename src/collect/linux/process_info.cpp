@@ -130,10 +130,6 @@ bool is_gone(int error_number) {
   return error_number == ENOENT || error_number == ESRCH;
 }
 
-Error errno_error(int error_number) {
-  return Error{std::strerror(error_number), error_number};
-}
-
 std::string reason(std::string_view what, int error_number) {
   return fmt::format("{}: {}", what, std::strerror(error_number));
 }
@@ -198,9 +194,9 @@ class ProcReader {
   // `problem` says why it is not.
   bool read_stat(int dir, std::optional<ProcessStat>& stat, std::string& problem) {
     buffer_.clear();
-    if (int error_number = read_proc_file_at(dir, "stat", kStatLimit, buffer_); error_number != 0) {
-      problem = reason("stat", error_number);
-      return !is_gone(error_number);
+    if (Result<void> read = read_proc_file_at(dir, "stat", kStatLimit, buffer_); !read.ok()) {
+      problem = reason("stat", read.error().error_number);
+      return !is_gone(read.error().error_number);
     }
     stat = parse_stat(buffer_);
     if (!stat) {
@@ -231,8 +227,8 @@ class ProcReader {
     };
 
     buffer_.clear();
-    if (int error_number = read_bounded(dir, "status", kStatusLimit); error_number != 0) {
-      failed("status", error_number);
+    if (Result<void> read = read_bounded(dir, "status", kStatusLimit); !read.ok()) {
+      failed("status", read.error().error_number);
     } else if (std::optional<uint32_t> uid = parse_status_uid(buffer_)) {
       info.uid = *uid;
       info.user = user_name(*uid);
@@ -249,9 +245,9 @@ class ProcReader {
       info.fd_count = 0;
     } else {
       buffer_.clear();
-      if (int error_number = read_proc_file_at(dir, "cmdline", kCmdlineLimit, buffer_);
-          error_number != 0) {
-        failed("cmdline", error_number);
+      if (Result<void> read = read_proc_file_at(dir, "cmdline", kCmdlineLimit, buffer_);
+          !read.ok()) {
+        failed("cmdline", read.error().error_number);
       } else {
         Cmdline cmdline = join_cmdline(buffer_);
         if (buffer_.size() == kCmdlineLimit && !cmdline.truncated) {
@@ -278,8 +274,8 @@ class ProcReader {
     }
 
     buffer_.clear();
-    if (int error_number = read_bounded(dir, "cgroup", kCgroupLimit); error_number != 0) {
-      failed("cgroup", error_number);
+    if (Result<void> read = read_bounded(dir, "cgroup", kCgroupLimit); !read.ok()) {
+      failed("cgroup", read.error().error_number);
     } else {
       CgroupPlacement placement = parse_cgroup(buffer_);
       info.cgroup = std::move(placement.cgroup);
@@ -340,16 +336,16 @@ class ProcReader {
       detail.unreadable.push_back(reason(what, error_number));
     };
     buffer_.clear();
-    if (int error_number = read_bounded(dir.get(), "limits", kLimitsLimit); error_number != 0) {
-      failed("limits", error_number);
+    if (Result<void> read = read_bounded(dir.get(), "limits", kLimitsLimit); !read.ok()) {
+      failed("limits", read.error().error_number);
     } else {
       detail.limits = parse_limits(buffer_);
     }
     if (!detail.info.kernel_thread) {
       buffer_.clear();
       bool cut = false;
-      if (int error_number = read_bounded(dir.get(), "maps", kMapsLimit, &cut); error_number != 0) {
-        failed("maps", error_number);
+      if (Result<void> read = read_bounded(dir.get(), "maps", kMapsLimit, &cut); !read.ok()) {
+        failed("maps", read.error().error_number);
       } else {
         if (cut) {
           detail.unreadable.push_back(
@@ -371,7 +367,7 @@ class ProcReader {
       // number of them. Older kernels say 0: list the directory.
       struct stat status {};
       if (::fstatat(dir, "fd", &status, 0) != 0) {
-        return errno_error(errno);
+        return system_error(errno);
       }
       if (status.st_size > 0) {
         return static_cast<int64_t>(status.st_size);
@@ -379,7 +375,7 @@ class ProcReader {
     }
     UniqueDir fds = open_dir_at(dir, "fd");
     if (!fds) {
-      return errno_error(errno);
+      return system_error(errno);
     }
     int64_t entries = 0;
     while (dirent* entry = ::readdir(fds.get())) {
@@ -405,16 +401,16 @@ class ProcReader {
  private:
   // Reads a line-oriented file into buffer_; a read cut by its bound loses
   // its last, partial line rather than misparse it.
-  int read_bounded(int dir, const char* name, size_t limit, bool* cut = nullptr) {
-    int error_number = read_proc_file_at(dir, name, limit, buffer_);
-    bool reached = error_number == 0 && buffer_.size() >= limit;
+  Result<void> read_bounded(int dir, const char* name, size_t limit, bool* cut = nullptr) {
+    Result<void> read = read_proc_file_at(dir, name, limit, buffer_);
+    bool reached = read.ok() && buffer_.size() >= limit;
     if (reached) {
       drop_partial_line(buffer_);
     }
     if (cut != nullptr) {
       *cut = reached;
     }
-    return error_number;
+    return read;
   }
 
   const std::string& user_name(uint32_t uid) {
