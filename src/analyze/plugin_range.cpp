@@ -1,22 +1,14 @@
 #include "analyze/plugin_range.h"
 
-#include <charconv>
-#include <cmath>
-
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
 namespace {
 // A whole decimal number: no sign other than '-', no spaces, no inf/nan.
 std::optional<double> parse_bound(std::string_view text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  auto [stop, error] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
-  if (text.empty() || error != std::errc() || stop != end || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
+  return parse_fixed(text);
 }
 
 [[noreturn]] void bad_range(std::string_view text, std::string_view what, std::string_view why) {

@@ -1,10 +1,12 @@
 #pragma once
-// Whole-string decimal numbers, as /proc writes them ("1234"): no spaces,
-// nothing after the digits. Every from_chars call for an integer belongs here.
+// Whole-string numbers, as /proc and the command line write them ("1234",
+// "0100007F", "9.5"): no spaces, nothing after the digits. Every from_chars
+// call belongs here.
 
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -18,11 +20,33 @@ namespace ephport {
 // entry that is not a pid); an unsigned T accepts no sign.
 // nullopt for an empty string, a non-digit anywhere, or a value out of T's range.
 template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
+std::optional<T> parse_in_base(std::string_view text, int base) {
   T value{};
   const char* end = text.data() + text.size();
-  auto [ptr, error] = std::from_chars(text.data(), end, value);
+  auto [ptr, error] = std::from_chars(text.data(), end, value, base);
   if (text.empty() || error != std::errc{} || ptr != end) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+template <typename T>
+std::optional<T> parse_decimal(std::string_view text) {
+  return parse_in_base<T>(text, 10);
+}
+
+// Hexadecimal without "0x", as /proc/net/tcp prints addresses, ports and states.
+template <typename T>
+std::optional<T> parse_hex(std::string_view text) {
+  return parse_in_base<T>(text, 16);
+}
+
+// A finite fixed-point number ("10", "-2.5"; no exponent, no "inf"/"nan").
+inline std::optional<double> parse_fixed(std::string_view text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, error] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+  if (text.empty() || error != std::errc{} || ptr != end || !std::isfinite(value)) {
     return std::nullopt;
   }
   return value;

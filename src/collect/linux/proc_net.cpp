@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
 
 #include "collect/linux/proc_file.h"
 #include "util/error.h"
+#include "util/parse_number.h"
 
 namespace ephport {
 
@@ -29,14 +29,14 @@ std::string_view next_field(std::string_view& rest) {
   return field;
 }
 
+// Into an out-parameter: a line's fields are parsed in one chain of &&.
 template <typename T>
 bool parse_number(std::string_view text, int base, T& value) {
-  if (text.empty()) {
-    return false;
+  std::optional<T> parsed = parse_in_base<T>(text, base);
+  if (parsed) {
+    value = *parsed;
   }
-  const char* end = text.data() + text.size();
-  auto [ptr, error] = std::from_chars(text.data(), end, value, base);
-  return error == std::errc{} && ptr == end;
+  return parsed.has_value();
 }
 
 // "0100007F:1388" (IPv4) or 32 hex digits ":" port (IPv6).
