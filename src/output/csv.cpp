@@ -1,7 +1,5 @@
 #include "output/csv.h"
 
-#include "output/address_rows.h"
-
 namespace ephport {
 
 namespace {
@@ -39,14 +37,6 @@ std::string render_csv(const Sheet& sheet, bool with_header) {
     out += line(row);
   }
   return out;
-}
-
-std::string render_csv_header() {
-  return render_csv(Sheet{address_columns(), {}});
-}
-
-std::string render_csv_rows(const Analysis& analysis) {
-  return render_csv(address_sheet(analysis, false), false);
 }
 
 }  // namespace ephport

@@ -3,7 +3,6 @@
 
 #include <string>
 
-#include "analyze/analysis.h"
 #include "output/sheet.h"
 
 namespace ephport {
@@ -11,10 +10,5 @@ namespace ephport {
 // The header record (when `with_header`), then one record per row; cells
 // quoted where needed.
 std::string render_csv(const Sheet& sheet, bool with_header = true);
-
-// The address sheet's header and rows apart, for callers that splice rows
-// (output/address_rows.h).
-std::string render_csv_header();
-std::string render_csv_rows(const Analysis& analysis);
 
 }  // namespace ephport

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "address_csv.h"
 #include "aggregator_fixtures.h"
 #include "analyze/aggregator.h"
 #include "collect/linux/proc_owners.h"
@@ -22,6 +23,9 @@
 
 namespace ephport {
 namespace {
+
+using testing::render_csv_header;
+using testing::render_csv_rows;
 
 using testing::fixture_path;
 

@@ -5,12 +5,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "address_csv.h"
 #include "analyze/aggregator.h"
 #include "output/csv.h"
 #include "output/json.h"
 
 namespace ephport {
 namespace {
+
+using testing::render_csv_header;
+using testing::render_csv_rows;
 
 Analysis one_address(uint32_t expiry_window_ms) {
   HostFacts host;

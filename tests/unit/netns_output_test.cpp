@@ -7,12 +7,16 @@
 
 #include <algorithm>
 
+#include "address_csv.h"
 #include "analyze/aggregator.h"
 #include "output/csv.h"
 #include "output/sheet.h"
 
 namespace ephport {
 namespace {
+
+using testing::render_csv_header;
+using testing::render_csv_rows;
 
 // A namespace holding `connections` sockets from 127.0.0.1 to :9090 on
 // consecutive ports of its range.

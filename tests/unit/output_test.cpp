@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "address_csv.h"
 #include "analyze/aggregator.h"
 #include "output/address_rows.h"
 #include "output/csv.h"
@@ -12,6 +13,9 @@
 
 namespace ephport {
 namespace {
+
+using testing::render_csv_header;
+using testing::render_csv_rows;
 
 Analysis sample_analysis() {
   HostFacts host;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "address_csv.h"
 #include "collect_fixtures.h"
 #include "output/csv.h"
 #include "output/json.h"
@@ -18,6 +19,9 @@
 
 namespace ephport {
 namespace {
+
+using testing::render_csv_header;
+using testing::render_csv_rows;
 
 using testing::fixture_path;
 using testing::read_file;
