@@ -1,6 +1,6 @@
 #pragma once
 // `ephport log --computers HOST:PORT,...`: the log loop over remote
-// `ephport serve` instances instead of this host (collect/remote/,
+// `ephport serve` instances instead of this host (fleet/remote_snapshots.h,
 // fleet/fleet_rows.h). Sampling options are the remote exporters' own.
 
 #include <string>
