@@ -53,6 +53,11 @@ struct DestinationCount {
   uint32_t blocking = 0;  // sockets blocking their 4-tuple on a port not in B
   uint32_t expiring = 0;  // of which timewait sockets expiring within the window
   uint32_t index = 0;     // order of first sight: the model's name for it
+  // For the bounds of an estimate: blocking sockets on ports outside the
+  // certain part of B (LISTEN, bound-only), and of those the ones whose
+  // port connect() chose (IP_BIND_ADDRESS_NO_PORT), so never bind()'s.
+  uint32_t blocking_outside_known = 0;
+  uint32_t blocking_connect_chosen = 0;
 };
 
 // A connection the model may later judge bind()'s (PortRules::
@@ -68,6 +73,17 @@ struct BindEstimateCandidate {
 double percent(uint32_t used, uint32_t capacity) {
   return capacity == 0 ? 0.0 : 100.0 * used / capacity;
 }
+
+// free - taken, never below 0.
+uint32_t less(uint32_t free, uint32_t taken) {
+  return taken >= free ? 0 : free - taken;
+}
+
+// An interval of free ports.
+struct Bounds {
+  uint32_t min = 0;
+  uint32_t max = 0;
+};
 
 }  // namespace
 
@@ -126,6 +142,11 @@ class Aggregator::ProtocolPass {
       if (blocking) {
         ++count.blocking;
         count.expiring += expiring ? 1 : 0;
+        ++count.blocking_outside_known;
+        count.blocking_connect_chosen += socket.bind_address_no_port ? 1 : 0;
+      }
+      if (!exact_bind_state_ && !socket.bind_address_no_port) {
+        bind_possible_.insert(socket.local_port);  // bind() may have chosen it
       }
       if (!exact_bind_state_ &&
           rules_->note_connection(count.index, socket, in_bind_state,
@@ -147,6 +168,10 @@ class Aggregator::ProtocolPass {
   }
 
   ProtocolAnalysis finish(size_t top) {
+    // B's bounds: what is certainly in it (LISTEN, bound-only: the sockets
+    // collected first) and, when estimated, that plus every port a
+    // connection may have taken by bind().
+    const uint32_t known_bind_owned = bind_owned_.count_in(ephemeral_);
     if (!exact_bind_state_) {
       apply_bind_state_estimate();
     }
@@ -156,9 +181,16 @@ class Aggregator::ProtocolPass {
     result.capacity = ephemeral_.size();
     result.capacity_guaranteed = rules_->guaranteed_capacity();
     result.bind_owned_ports = bind_owned_.count_in(ephemeral_);
+    result.bind_owned_ports_min = exact_bind_state_ ? result.bind_owned_ports : known_bind_owned;
+    PortSet most_bind_owned = bind_owned_;
+    most_bind_owned |= bind_possible_;
+    result.bind_owned_ports_max =
+        exact_bind_state_ ? result.bind_owned_ports : most_bind_owned.count_in(ephemeral_);
     result.sockets = sockets_;
     result.states = states_;
     uint32_t free_new_destination = result.capacity - result.bind_owned_ports;
+    const Bounds new_destination_bounds{result.capacity - result.bind_owned_ports_max,
+                                        result.capacity - result.bind_owned_ports_min};
 
     std::vector<Address> addresses;
     addresses.reserve(exact_.size());
@@ -167,15 +199,16 @@ class Aggregator::ProtocolPass {
     }
     std::sort(addresses.begin(), addresses.end());
     for (const Address& address : addresses) {
-      result.addresses.push_back(
-          address_row(address, exact_.at(address).states, result.capacity, free_new_destination));
+      result.addresses.push_back(address_row(address, exact_.at(address).states, result.capacity,
+                                             free_new_destination, new_destination_bounds));
     }
-    result.addresses.push_back(
-        address_row(Address::any_v4(), any_v4_states_, result.capacity, free_new_destination));
-    result.addresses.push_back(
-        address_row(Address::any_v6(), any_v6_states_, result.capacity, free_new_destination));
+    result.addresses.push_back(address_row(Address::any_v4(), any_v4_states_, result.capacity,
+                                           free_new_destination, new_destination_bounds));
+    result.addresses.push_back(address_row(Address::any_v6(), any_v6_states_, result.capacity,
+                                           free_new_destination, new_destination_bounds));
 
     result.destination_count = destinations_.size();
+    result.least_connect_free_min = shares_ports_ ? new_destination_bounds.min : 0;
     std::vector<DestinationRow> rows;
     rows.reserve(destinations_.size());
     for (const auto& [key, count] : destinations_) {
@@ -186,9 +219,21 @@ class Aggregator::ProtocolPass {
       row.in_use = count.in_use;
       row.time_wait = count.time_wait;
       row.time_wait_expiring = count.expiring;
-      row.connect_free =
-          count.blocking >= free_new_destination ? 0 : free_new_destination - count.blocking;
+      row.connect_free = less(free_new_destination, count.blocking);
       row.usage_percent = percent(result.capacity - row.connect_free, result.capacity);
+      if (exact_bind_state_) {
+        row.connect_free_min = row.connect_free_max = row.connect_free;
+      } else {
+        // At best B is only what is known, and each blocking socket blocks
+        // one port of its own; at worst B holds every port bind() may have
+        // taken, and only the sockets whose port connect() chose add theirs.
+        row.connect_free_max = less(new_destination_bounds.max, count.blocking_outside_known);
+        row.connect_free_min = less(new_destination_bounds.min, count.blocking_connect_chosen);
+      }
+      result.pressure_percent_max =
+          std::max(result.pressure_percent_max,
+                   percent(result.capacity - row.connect_free_min, result.capacity));
+      result.least_connect_free_min = std::min(result.least_connect_free_min, row.connect_free_min);
       rows.push_back(row);
     }
     std::sort(rows.begin(), rows.end(), [](const DestinationRow& a, const DestinationRow& b) {
@@ -221,6 +266,7 @@ class Aggregator::ProtocolPass {
     if (!rows.empty()) {
       result.pressure_percent = std::max(result.pressure_percent, rows.front().usage_percent);
     }
+    result.pressure_percent_max = std::max(result.pressure_percent_max, result.pressure_percent);
     if (top != 0 && rows.size() > top) {
       rows.resize(top);
     }
@@ -259,7 +305,7 @@ class Aggregator::ProtocolPass {
   }
 
   AddressRow address_row(const Address& address, const StateCounts& states, uint32_t capacity,
-                         uint32_t free_new_destination) const {
+                         uint32_t free_new_destination, const Bounds& new_destination) const {
     bool has_exact = false;
     OverlapMask mask = rules_->overlap_groups_for_bind(address, has_exact);
     PortSet used;
@@ -304,6 +350,8 @@ class Aggregator::ProtocolPass {
     row.listening_ports = listening.size();
     row.pids = static_cast<uint32_t>(pids.size());
     row.connect_free_new_destination = shares_ports_ ? free_new_destination : 0;
+    row.connect_free_new_destination_min = shares_ports_ ? new_destination.min : 0;
+    row.connect_free_new_destination_max = shares_ports_ ? new_destination.max : 0;
     row.states = states;
     return row;
   }
@@ -318,6 +366,7 @@ class Aggregator::ProtocolPass {
   bool exact_bind_state_ = false;
   uint32_t expiry_window_ms_ = 0;  // 0: count no expiring timewait sockets
   std::vector<BindEstimateCandidate> estimate_candidates_;
+  PortSet bind_possible_;  // ports of connections bind() may have chosen (estimate only)
   std::unordered_map<Address, AddressGroup, AddressHash> exact_;
   std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
   StateCounts any_v4_states_{};

@@ -41,6 +41,11 @@ struct DestinationRow {
   uint32_t time_wait = 0;     // of which TIME_WAIT
   uint32_t connect_free = 0;  // further plain connect()s the kernel would accept
   double usage_percent = 0;   // 100 * (capacity - connect_free) / capacity
+  // The bounds of connect_free: equal to it with the exact bind state; with
+  // an estimated one, the kernel's count lies between them whatever bind()
+  // took (docs/model.md, "Estimates and their bounds").
+  uint32_t connect_free_min = 0;
+  uint32_t connect_free_max = 0;
   // TIME_WAIT/FIN_WAIT2 sockets here that blocked a port and expire within
   // the expiry window (the log interval): ports that free themselves.
   uint32_t time_wait_expiring = 0;
@@ -55,8 +60,10 @@ struct AddressRow {
   uint32_t listening_ports = 0;  // distinct listening ports on this address or wildcard
   uint32_t pids = 0;             // distinct owning PIDs on this address or wildcard
   uint32_t bind_free = 0;        // further bind(address:0) calls that would succeed
-  uint32_t connect_free_new_destination = 0;  // connect()s to a not yet used destination
-  StateCounts states{};                       // sockets whose local address is exactly this one
+  uint32_t connect_free_new_destination = 0;      // connect()s to a not yet used destination
+  uint32_t connect_free_new_destination_min = 0;  // its bounds, as connect_free's
+  uint32_t connect_free_new_destination_max = 0;
+  StateCounts states{};  // sockets whose local address is exactly this one
   // Ports of E held on it (or an overlapping wildcard) only by timewait
   // sockets expiring within the window: bind_free gains them.
   uint32_t time_wait_expiring = 0;
@@ -85,11 +92,20 @@ struct UnownedSockets {
 struct ProtocolAnalysis {
   Protocol protocol = Protocol::tcp;
   PortRange range;
-  uint32_t capacity = 0;             // |E|: range minus reserved ports
-  uint32_t capacity_guaranteed = 0;  // capacity - 1 for odd-sized TCP ranges
-  uint32_t bind_owned_ports = 0;     // |B|: ports of E connect() skips for every destination
-  double pressure_percent = 0;       // worst usage over addresses and destinations
-  uint64_t sockets = 0;              // records seen for this protocol
+  uint32_t capacity = 0;              // |E|: range minus reserved ports
+  uint32_t capacity_guaranteed = 0;   // capacity - 1 for odd-sized TCP ranges
+  uint32_t bind_owned_ports = 0;      // |B|: ports of E connect() skips for every destination
+  uint32_t bind_owned_ports_min = 0;  // the bounds of |B|: equal to it when exact; when
+  uint32_t bind_owned_ports_max = 0;  // estimated, B holds at least / at most these
+  double pressure_percent = 0;        // worst usage over addresses and destinations
+  // What alarms use: the pressure with every destination at connect_free_min
+  // (the pressure itself when the bind state is exact).
+  double pressure_percent_max = 0;
+  // The least connect_free_min over every destination (before the top-N
+  // cut) and a new destination: the worst case of `check --metric
+  // connect_free`. TCP only.
+  uint32_t least_connect_free_min = 0;
+  uint64_t sockets = 0;  // records seen for this protocol
   StateCounts states{};
   std::vector<AddressRow> addresses;         // specific addresses, then the wildcards
   std::vector<DestinationRow> destinations;  // worst first, at most `top`

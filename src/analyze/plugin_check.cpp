@@ -29,14 +29,15 @@ CheckRow address_row(const AddressRow& row) {
   return out;
 }
 
-CheckRow destination_row(const DestinationRow& row) {
+// `worst_case`: the row's connect_free_min, for an estimated bind state.
+CheckRow destination_row(const DestinationRow& row, uint32_t capacity, bool worst_case) {
   CheckRow out;
   out.kind = CheckRow::Kind::destination;
   out.local_address = row.local_address;
   out.remote_address = row.remote_address;
   out.remote_port = row.remote_port;
-  out.free = row.connect_free;
-  out.usage_percent = row.usage_percent;
+  out.free = worst_case ? row.connect_free_min : row.connect_free;
+  out.usage_percent = worst_case ? usage(out.free, capacity) : row.usage_percent;
   out.in_use = row.in_use;
   return out;
 }
@@ -53,12 +54,18 @@ void sort_worst_first(std::vector<CheckRow>& rows) {
   });
 }
 
-ProtocolCheck check_protocol(const ProtocolAnalysis& protocol, const CheckSpec& spec) {
+ProtocolCheck check_protocol(const ProtocolAnalysis& protocol, const CheckSpec& spec,
+                             bool worst_case) {
   ProtocolCheck check;
   check.protocol = protocol.protocol;
   check.range = protocol.range;
   check.capacity = protocol.capacity;
-  check.pressure_percent = two_decimals(protocol.pressure_percent);
+  check.worst_case = worst_case;
+  // With an estimated bind state the figures alarms use are the worst the
+  // kernel may hold: an estimate must never say OK while connect() fails.
+  check.pressure_percent =
+      two_decimals(worst_case ? std::max(protocol.pressure_percent, protocol.pressure_percent_max)
+                              : protocol.pressure_percent);
   check.sockets = protocol.sockets;
   check.time_wait = protocol.states[static_cast<size_t>(SockState::time_wait)];
   check.destination_count = protocol.destination_count;
@@ -74,13 +81,21 @@ ProtocolCheck check_protocol(const ProtocolAnalysis& protocol, const CheckSpec& 
   if (!protocol.destinations.empty()) {
     least_free = std::min(least_free, protocol.destinations.front().connect_free);
   }
+  if (worst_case && tcp) {
+    least_free = std::min(least_free, protocol.least_connect_free_min);
+  }
   check.in_use = protocol.capacity - least_free;
-  const uint32_t new_destination_free = protocol.capacity - protocol.bind_owned_ports;
+  const uint32_t new_destination_free =
+      protocol.capacity - (worst_case ? protocol.bind_owned_ports_max : protocol.bind_owned_ports);
   if (tcp) {
-    check.connect_free =
-        protocol.destinations.empty()
-            ? new_destination_free
-            : std::min(new_destination_free, protocol.destinations.front().connect_free);
+    if (worst_case) {
+      check.connect_free = protocol.least_connect_free_min;
+    } else {
+      check.connect_free =
+          protocol.destinations.empty()
+              ? new_destination_free
+              : std::min(new_destination_free, protocol.destinations.front().connect_free);
+    }
   }
 
   std::vector<CheckRow>& rows = check.worst;
@@ -92,7 +107,7 @@ ProtocolCheck check_protocol(const ProtocolAnalysis& protocol, const CheckSpec& 
         rows.push_back(address_row(row));
       }
       for (const DestinationRow& row : protocol.destinations) {
-        rows.push_back(destination_row(row));
+        rows.push_back(destination_row(row, protocol.capacity, worst_case));
       }
       break;
     case CheckMetric::bind_free:
@@ -108,13 +123,13 @@ ProtocolCheck check_protocol(const ProtocolAnalysis& protocol, const CheckSpec& 
       check.value = check.connect_free.value_or(0);
       if (tcp) {
         for (const DestinationRow& row : protocol.destinations) {
-          rows.push_back(destination_row(row));
+          rows.push_back(destination_row(row, protocol.capacity, worst_case));
         }
         CheckRow fresh;
         fresh.kind = CheckRow::Kind::new_destination;
         fresh.free = new_destination_free;
         fresh.usage_percent = usage(new_destination_free, protocol.capacity);
-        fresh.in_use = protocol.bind_owned_ports;
+        fresh.in_use = worst_case ? protocol.bind_owned_ports_max : protocol.bind_owned_ports;
         rows.push_back(fresh);
       }
       break;
@@ -174,11 +189,12 @@ CheckResult evaluate_check(const Analysis& analysis, const CheckSpec& spec) {
   result.bind_state = analysis.bind_state;
   result.bind_state_note = analysis.bind_state_note;
   result.netns = analysis.host.netns;
+  const bool worst_case = analysis.bind_state == BindState::estimated;
   if (analysis.has_tcp) {
-    result.protocols.push_back(check_protocol(analysis.tcp, spec));
+    result.protocols.push_back(check_protocol(analysis.tcp, spec, worst_case));
   }
   if (analysis.has_udp) {
-    result.protocols.push_back(check_protocol(analysis.udp, spec));
+    result.protocols.push_back(check_protocol(analysis.udp, spec, worst_case));
   }
   for (const ProtocolCheck& protocol : result.protocols) {
     result.state = worse(result.state, protocol.state);

@@ -4,7 +4,10 @@
 // decide it (worst first) and gathers the perfdata figures. Plain values,
 // no I/O; output/plugin_output.h renders them.
 //
-// Figures, per protocol, all as in the ephport.snapshot/1 JSON:
+// Figures, per protocol, all as in the ephport.snapshot/1 JSON. With an
+// estimated bind state each is its worst case (pressure_percent_max,
+// least_connect_free_min, connect_free_min, bind_owned_ports_max): an
+// estimate never says OK while the kernel may already refuse connect().
 //   pressure      pressure_percent rounded to two decimals (as in the JSON)
 //   in_use        capacity minus the free count of the row that sets the
 //                 pressure (the most used address or destination)
@@ -72,8 +75,9 @@ struct ProtocolCheck {
   uint32_t time_wait = 0;
   uint64_t destination_count = 0;
 
-  bool checked = false;  // false: the metric does not apply (connect_free on UDP)
-  double value = 0;      // the checked figure
+  bool worst_case = false;  // the figures are the worst case of an estimate
+  bool checked = false;     // false: the metric does not apply (connect_free on UDP)
+  double value = 0;         // the checked figure
   Thresholds thresholds;
   PluginState state = PluginState::ok;
   // The rows behind the checked figure, worst first: for pressure every

@@ -1,5 +1,6 @@
 #include "fleet/snapshot_document.h"
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -101,6 +102,15 @@ class Field {
   std::string path_;
 };
 
+// A count that later versions added: `fallback` when the document has none
+// (or null).
+uint32_t count_or(const Field& field, const char* key, uint32_t fallback) {
+  if (!field.has(key) || field.at(key).is_null()) {
+    return fallback;
+  }
+  return field.at(key).count<uint32_t>();
+}
+
 // A string field that names one of an enum's values.
 template <typename Parse>
 auto parsed(const Field& field, Parse parse, const char* expected) {
@@ -145,6 +155,9 @@ DestinationRow read_destination(const Field& field) {
   row.in_use = field.at("in_use").count<uint32_t>();
   row.time_wait = field.at("time_wait").count<uint32_t>();
   row.connect_free = field.at("connect_free").count<uint32_t>();
+  // Bounds came with ephport 0.1.x after issue #11; older documents have none.
+  row.connect_free_min = count_or(field, "connect_free_min", row.connect_free);
+  row.connect_free_max = count_or(field, "connect_free_max", row.connect_free);
   row.usage_percent = field.at("usage_percent").number();
   row.time_wait_expiring = optional_count(field.at("time_wait_expiring"));
   row.forecast = read_forecast(field.at("forecast"));
@@ -162,6 +175,10 @@ AddressRow read_address(const Field& field) {
   row.bind_free = field.at("bind_free").count<uint32_t>();
   row.states = read_states(field.at("states"));
   row.connect_free_new_destination = optional_count(field.at("connect_free_new_destination"));
+  row.connect_free_new_destination_min =
+      count_or(field, "connect_free_new_destination_min", row.connect_free_new_destination);
+  row.connect_free_new_destination_max =
+      count_or(field, "connect_free_new_destination_max", row.connect_free_new_destination);
   Field worst = field.at("worst_destination");
   if (!worst.is_null()) {
     row.worst_destination = read_destination(worst);
@@ -179,17 +196,28 @@ ProtocolAnalysis read_protocol(const Field& field, Protocol protocol) {
   result.capacity = field.at("capacity").count<uint32_t>();
   result.capacity_guaranteed = field.at("capacity_guaranteed").count<uint32_t>();
   result.pressure_percent = field.at("pressure_percent").number();
+  result.pressure_percent_max = field.has("pressure_percent_max")
+                                    ? field.at("pressure_percent_max").number()
+                                    : result.pressure_percent;
   result.sockets = field.at("sockets").count<uint64_t>();
   result.states = read_states(field.at("states"));
   for (const Field& address : field.at("addresses").items()) {
     result.addresses.push_back(read_address(address));
   }
   result.bind_owned_ports = field.at("bind_owned_ports").count<uint32_t>();
+  result.bind_owned_ports_min = count_or(field, "bind_owned_ports_min", result.bind_owned_ports);
+  result.bind_owned_ports_max = count_or(field, "bind_owned_ports_max", result.bind_owned_ports);
   result.destination_count = field.at("destination_count").count<uint64_t>();
   for (const Field& destination : field.at("destinations").items()) {
     result.destinations.push_back(read_destination(destination));
   }
   result.pressure_forecast = read_forecast(field.at("pressure_forecast"));
+  uint32_t least = result.capacity - result.bind_owned_ports_max;
+  for (const DestinationRow& row : result.destinations) {
+    least = std::min(least, row.connect_free_min);
+  }
+  result.least_connect_free_min =
+      protocol == Protocol::tcp ? count_or(field, "least_connect_free_min", least) : 0;
   return result;
 }
 

@@ -48,6 +48,8 @@ json destination_json(const Analysis& analysis, const DestinationRow& row) {
           {"in_use", row.in_use},
           {"time_wait", row.time_wait},
           {"connect_free", row.connect_free},
+          {"connect_free_min", row.connect_free_min},
+          {"connect_free_max", row.connect_free_max},
           {"usage_percent", rounded(row.usage_percent)},
           {"time_wait_expiring", expiring_json(analysis, row.time_wait_expiring)},
           {"forecast", forecast_json(row.forecast)}};
@@ -67,6 +69,10 @@ json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
   bool tcp = protocol.protocol == Protocol::tcp;
   object["connect_free_new_destination"] =
       tcp ? json(row.connect_free_new_destination) : json(nullptr);
+  object["connect_free_new_destination_min"] =
+      tcp ? json(row.connect_free_new_destination_min) : json(nullptr);
+  object["connect_free_new_destination_max"] =
+      tcp ? json(row.connect_free_new_destination_max) : json(nullptr);
   object["worst_destination"] =
       row.worst_destination ? destination_json(analysis, *row.worst_destination) : json(nullptr);
   object["time_wait_expiring"] = expiring_json(analysis, row.time_wait_expiring);
@@ -87,10 +93,15 @@ json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
                  {"capacity", protocol.capacity},
                  {"capacity_guaranteed", protocol.capacity_guaranteed},
                  {"pressure_percent", rounded(protocol.pressure_percent)},
+                 {"pressure_percent_max", rounded(protocol.pressure_percent_max)},
                  {"sockets", protocol.sockets},
                  {"states", states_json(protocol.states)},
                  {"addresses", std::move(addresses)}};
   object["bind_owned_ports"] = protocol.bind_owned_ports;
+  object["bind_owned_ports_min"] = protocol.bind_owned_ports_min;
+  object["bind_owned_ports_max"] = protocol.bind_owned_ports_max;
+  object["least_connect_free_min"] =
+      protocol.protocol == Protocol::tcp ? json(protocol.least_connect_free_min) : json(nullptr);
   object["destination_count"] = protocol.destination_count;
   object["destinations"] = std::move(destinations);
   object["pressure_forecast"] = forecast_json(protocol.pressure_forecast);

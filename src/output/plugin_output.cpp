@@ -1,9 +1,12 @@
 #include "output/plugin_output.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace ephport {
 
@@ -46,17 +49,29 @@ std::string row_place(const CheckRow& row) {
 std::string status_part(const CheckResult& result, const ProtocolCheck& check, bool detailed) {
   const std::string_view proto = protocol_name(check.protocol);
   const CheckRow* row = check.worst.empty() ? nullptr : &check.worst.front();
-  if (result.metric == CheckMetric::pressure) {
-    std::string part = fmt::format("{} pressure {}%", proto, perfdata_number(check.value));
-    if (detailed && row != nullptr && row->usage_percent > 0) {
-      part += fmt::format(" ({}: {} of {} left)", row_place(*row), row->free, check.capacity);
-    }
-    return part;
+  // In parentheses: "estimated worst case" on the status line itself (not
+  // only with -v) when the figure is an estimate's worst case (bind_free
+  // does not depend on the bind state), then the row that decides it.
+  std::vector<std::string> notes;
+  if (check.worst_case && check.protocol == Protocol::tcp &&
+      result.metric != CheckMetric::bind_free) {
+    notes.emplace_back("estimated worst case");
   }
-  std::string part = fmt::format("{} {} {} of {}", proto, check_metric_name(result.metric),
-                                 perfdata_number(check.value), check.capacity);
-  if (detailed && row != nullptr) {
-    part += fmt::format(" ({})", row_place(*row));
+  std::string part;
+  if (result.metric == CheckMetric::pressure) {
+    part = fmt::format("{} pressure {}%", proto, perfdata_number(check.value));
+    if (detailed && row != nullptr && row->usage_percent > 0) {
+      notes.push_back(fmt::format("{}: {} of {} left", row_place(*row), row->free, check.capacity));
+    }
+  } else {
+    part = fmt::format("{} {} {} of {}", proto, check_metric_name(result.metric),
+                       perfdata_number(check.value), check.capacity);
+    if (detailed && row != nullptr) {
+      notes.push_back(row_place(*row));
+    }
+  }
+  if (!notes.empty()) {
+    part += fmt::format(" ({})", fmt::join(notes, "; "));
   }
   return part;
 }

@@ -788,12 +788,31 @@ void compare(const std::string& what, int kernel, int expected, const Prediction
   const auto figure = [&](const std::optional<Json>& row) {
     return row ? std::to_string(row->at(field).get<int>()) : std::string("none");
   };
+  // Figures that depend on the bind state carry bounds (FIELD_min, FIELD_max):
+  // equal to the figure with BPF, around the kernel's count when estimated.
+  const std::string min_key = std::string(field) + "_min";
+  const std::string max_key = std::string(field) + "_max";
+  const bool bounded = estimate_row && estimate_row->contains(min_key);
+  const auto bounds = [&](const std::optional<Json>& row) {
+    return bounded && row ? " [" + std::to_string(row->at(min_key).get<int>()) + ", " +
+                                std::to_string(row->at(max_key).get<int>()) + "]"
+                          : std::string();
+  };
   const std::string blind = estimate.error == 0 ? "" : " (blind: " + estimate.why + ")";
   lab_note(what + " | kernel " + std::to_string(kernel) + " | bpf " + figure(bpf_row) +
-           " | estimate " + figure(estimate_row) + blind);
+           " | estimate " + figure(estimate_row) + bounds(estimate_row) + blind);
   EXPECT_EQ(kernel, expected) << "the kernel disagrees with the scenario's design";
   ASSERT_TRUE(bpf_row && estimate_row) << "no row; snapshot: " << predicted.bpf.dump();
   EXPECT_EQ(bpf_row->at(field).get<int>(), kernel) << "--bind-state bpf row: " << bpf_row->dump();
+  if (bounded) {
+    EXPECT_EQ(bpf_row->at(min_key).get<int>(), kernel) << "exact: min is the figure";
+    EXPECT_EQ(bpf_row->at(max_key).get<int>(), kernel) << "exact: max is the figure";
+    EXPECT_LE(estimate_row->at(min_key).get<int>(), kernel)
+        << "an estimate's worst case must never promise more than the kernel gives; row: "
+        << estimate_row->dump();
+    EXPECT_GE(estimate_row->at(max_key).get<int>(), kernel)
+        << "the kernel gave more than the estimate's best case; row: " << estimate_row->dump();
+  }
   if (estimate.error == 0) {
     EXPECT_EQ(estimate_row->at(field).get<int>(), kernel)
         << "--bind-state estimate row: " << estimate_row->dump();

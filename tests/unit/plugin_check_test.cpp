@@ -22,7 +22,9 @@ using testing::fixture_path;
 // The fixture, as golden/procfs-snapshot.json shows it: TCP capacity 96,
 // pressure 7.29 (the wildcard rows: 7 ports, 89 bind_free), destinations'
 // least connect_free 91 (127.0.0.1 -> 127.0.0.1:5000), 18 sockets, 2
-// TIME_WAIT; UDP pressure 2.08, bind_free 94, 5 sockets.
+// TIME_WAIT; UDP pressure 2.08, bind_free 94, 5 sockets. Its bind state is
+// estimated (/proc/net): check takes the worst case, every destination's
+// connect_free_min 89 (7 connection ports that bind() may have taken).
 const Analysis& fixture() {
   static const Analysis analysis = [] {
     SampleOptions options;
@@ -66,7 +68,8 @@ TEST(PluginCheck, FixtureFiguresMatchTheSnapshot) {
   EXPECT_DOUBLE_EQ(tcp.pressure_percent, 7.29);
   EXPECT_EQ(tcp.in_use, 7U);
   EXPECT_EQ(tcp.bind_free, 89U);
-  EXPECT_EQ(tcp.connect_free, 91U);
+  EXPECT_EQ(tcp.connect_free, 89U);  // the worst case of the estimate (91)
+  EXPECT_TRUE(tcp.worst_case);
   EXPECT_EQ(tcp.sockets, 18U);
   EXPECT_EQ(tcp.time_wait, 2U);
   EXPECT_EQ(tcp.destination_count, 4U);
@@ -84,9 +87,10 @@ TEST(PluginCheck, FixtureFiguresMatchTheSnapshot) {
 TEST(PluginCheck, FixtureOutputWithDefaults) {
   CheckResult result = evaluate_check(fixture(), spec(CheckMetric::pressure));
   EXPECT_EQ(render_plugin_output(result, 0),
-            "EPHPORT OK - tcp pressure 7.29% (bind on 0.0.0.0: 89 of 96 left), udp pressure "
+            "EPHPORT OK - tcp pressure 7.29% (estimated worst case; 127.0.0.1 -> "
+            "127.0.0.1:5000: 89 of 96 left), udp pressure "
             "2.08% | 'tcp_pressure'=7.29%;80;95;0;100 'tcp_in_use'=7;;;0;96 "
-            "'tcp_bind_free'=89;;;0;96 'tcp_connect_free'=91;;;0;96 'tcp_sockets'=18;;;0 "
+            "'tcp_bind_free'=89;;;0;96 'tcp_connect_free'=89;;;0;96 'tcp_sockets'=18;;;0 "
             "'tcp_time_wait'=2;;;0 'udp_pressure'=2.08%;80;95;0;100 'udp_in_use'=2;;;0;96 "
             "'udp_bind_free'=94;;;0;96 'udp_sockets'=5;;;0\n");
 }
@@ -99,8 +103,9 @@ TEST(PluginCheck, ThresholdsDecideTheStateAndTheOrder) {
   EXPECT_EQ(result.protocols[1].state, PluginState::warning);
   std::string output = render_plugin_output(result, 0);
   EXPECT_EQ(status_of(output),
-            "EPHPORT CRITICAL - tcp pressure 7.29% (bind on 0.0.0.0: 89 of 96 left), udp "
-            "pressure 2.08% (bind on 127.0.0.1: 94 of 96 left)");
+            "EPHPORT CRITICAL - tcp pressure 7.29% (estimated worst case; 127.0.0.1 -> "
+            "127.0.0.1:5000: 89 of 96 left), udp pressure 2.08% (bind on 127.0.0.1: 94 of 96 "
+            "left)");
   EXPECT_NE(perfdata_of(output).find("'tcp_pressure'=7.29%;2;7;0;100"), std::string::npos);
 
   // Only UDP alerts: it comes first.
@@ -108,7 +113,7 @@ TEST(PluginCheck, ThresholdsDecideTheStateAndTheOrder) {
   EXPECT_EQ(result.state, PluginState::warning);
   EXPECT_EQ(status_of(render_plugin_output(result, 0)),
             "EPHPORT WARNING - udp pressure 2.08% (bind on 127.0.0.1: 94 of 96 left), tcp "
-            "pressure 7.29%");
+            "pressure 7.29% (estimated worst case)");
 }
 
 TEST(PluginCheck, BindFreeMetricWithDefaultAndGivenThresholds) {
@@ -129,12 +134,13 @@ TEST(PluginCheck, BindFreeMetricWithDefaultAndGivenThresholds) {
 
 TEST(PluginCheck, ConnectFreeMetricIsTcpOnly) {
   CheckResult result = evaluate_check(fixture(), spec(CheckMetric::connect_free, "92:", "10:"));
-  EXPECT_EQ(result.state, PluginState::warning);  // 91 < 92
+  EXPECT_EQ(result.state, PluginState::warning);  // 89 (the estimate's worst case) < 92
   EXPECT_FALSE(result.protocols[1].checked);
   std::string output = render_plugin_output(result, 0);
   EXPECT_EQ(status_of(output),
-            "EPHPORT WARNING - tcp connect_free 91 of 96 (127.0.0.1 -> 127.0.0.1:5000)");
-  EXPECT_NE(output.find("'tcp_connect_free'=91;92:;10:;0;96"), std::string::npos) << output;
+            "EPHPORT WARNING - tcp connect_free 89 of 96 (estimated worst case; 127.0.0.1 -> "
+            "127.0.0.1:5000)");
+  EXPECT_NE(output.find("'tcp_connect_free'=89;92:;10:;0;96"), std::string::npos) << output;
   EXPECT_NE(output.find("'udp_bind_free'=94;;;0;96"), std::string::npos) << output;
 }
 
@@ -159,11 +165,11 @@ TEST(PluginCheck, VerboseListsTheWorstRows) {
   EXPECT_EQ(output.substr(output.find('\n') + 1),
             "tcp: range 40000-40099, capacity 96, sockets 18, destinations 4, pressure OK, "
             "bind state estimated\n"
+            "  tcp 127.0.0.1 -> 127.0.0.1:5000: 89 of 96 left (7.29% used, 5 sockets)\n"
+            "  tcp 127.0.0.1 -> 127.0.0.1:7000: 89 of 96 left (7.29% used, 1 sockets)\n"
+            "  tcp 127.0.0.2 -> 127.0.0.1:5000: 89 of 96 left (7.29% used, 1 sockets)\n"
+            "  tcp ::1 -> [::1]:6000: 89 of 96 left (7.29% used, 1 sockets)\n"
             "  tcp bind on 0.0.0.0: 89 of 96 left (7.29% used, 7 ports in use)\n"
-            "  tcp bind on [::]: 89 of 96 left (7.29% used, 7 ports in use)\n"
-            "  tcp bind on 127.0.0.1: 90 of 96 left (6.25% used, 6 ports in use)\n"
-            "  tcp 127.0.0.1 -> 127.0.0.1:5000: 91 of 96 left (5.21% used, 5 sockets)\n"
-            "  tcp 127.0.0.1 -> 127.0.0.1:7000: 95 of 96 left (1.04% used, 1 sockets)\n"
             "  tcp ... 4 more rows (-vvv shows all)\n"
             "udp: range 40000-40099, capacity 96, sockets 5, destinations 0, pressure OK\n"
             "  udp bind on 127.0.0.1: 94 of 96 left (2.08% used, 2 ports in use)\n"
@@ -174,6 +180,7 @@ TEST(PluginCheck, VerboseListsTheWorstRows) {
 
 TEST(PluginCheck, EmptyNamespaceIsOkWithoutDetail) {
   Analysis analysis;
+  analysis.bind_state = BindState::exact;
   analysis.has_udp = false;
   analysis.tcp.capacity = 28232;
   analysis.tcp.range = {32768, 60999};
@@ -186,6 +193,7 @@ TEST(PluginCheck, EmptyNamespaceIsOkWithoutDetail) {
 
 TEST(PluginCheck, DestinationDecidesAndIpv6IsBracketed) {
   Analysis analysis;
+  analysis.bind_state = BindState::exact;
   analysis.has_udp = false;
   analysis.host.netns = "blue";
   ProtocolAnalysis& tcp = analysis.tcp;
@@ -212,6 +220,46 @@ TEST(PluginCheck, DestinationDecidesAndIpv6IsBracketed) {
   EXPECT_EQ(status_of(render_plugin_output(result, 0)),
             "EPHPORT WARNING - netns blue: tcp pressure 81.99% (2001:db8::1 -> "
             "[2001:db8::2]:443: 2950 of 16384 left)");
+}
+
+// Issue #11: without BPF the figures are estimates, and an estimate must
+// never say OK while the kernel may refuse: the check takes the worst case
+// of every destination (connect_free_min), even one cut from the top N.
+TEST(PluginCheck, EstimatedFiguresAlarmOnTheirWorstCase) {
+  Analysis analysis;
+  analysis.has_udp = false;
+  ProtocolAnalysis& tcp = analysis.tcp;
+  tcp.capacity = 200;
+  tcp.range = {40000, 40199};
+  tcp.bind_owned_ports = 0;
+  tcp.bind_owned_ports_max = 150;
+  tcp.pressure_percent = 75.0;
+  tcp.pressure_percent_max = 96.0;
+  tcp.least_connect_free_min = 8;
+  DestinationRow destination;
+  destination.local_address = *Address::parse("10.0.0.1");
+  destination.remote_address = *Address::parse("10.0.0.2");
+  destination.remote_port = 443;
+  destination.in_use = 150;
+  destination.connect_free = 50;
+  destination.connect_free_min = 8;
+  destination.connect_free_max = 50;
+  destination.usage_percent = 75.0;
+  tcp.destinations.push_back(destination);
+  tcp.destination_count = 1;
+
+  analysis.bind_state = BindState::exact;  // as if the point figures were exact: OK
+  EXPECT_EQ(evaluate_check(analysis, spec(CheckMetric::connect_free)).state, PluginState::ok);
+
+  analysis.bind_state = BindState::estimated;
+  CheckResult result = evaluate_check(analysis, spec(CheckMetric::connect_free));
+  EXPECT_EQ(result.state, PluginState::critical);  // 8 < ceil(200 * 5%) = 10
+  EXPECT_EQ(status_of(render_plugin_output(result, 0)),
+            "EPHPORT CRITICAL - tcp connect_free 8 of 200 (estimated worst case; 10.0.0.1 -> "
+            "10.0.0.2:443)");
+  result = evaluate_check(analysis, spec(CheckMetric::pressure));
+  EXPECT_EQ(result.state, PluginState::critical);  // 96 > 95
+  EXPECT_EQ(result.protocols[0].pressure_percent, 96.0);
 }
 
 TEST(PluginCheck, ParseMetric) {

@@ -70,9 +70,11 @@ TEST(SnapshotDocument, RoundTripsThroughTheJsonSink) {
     EXPECT_EQ(again[key], original[key]) << key;
   }
   for (const char* protocol : {"tcp", "udp"}) {
-    for (const char* key : {"range", "capacity", "capacity_guaranteed", "pressure_percent",
-                            "sockets", "states", "addresses", "bind_owned_ports",
-                            "destination_count", "destinations", "pressure_forecast"}) {
+    for (const char* key :
+         {"range", "capacity", "capacity_guaranteed", "pressure_percent", "pressure_percent_max",
+          "sockets", "states", "addresses", "bind_owned_ports", "bind_owned_ports_min",
+          "bind_owned_ports_max", "least_connect_free_min", "destination_count", "destinations",
+          "pressure_forecast"}) {
       EXPECT_EQ(again["protocols"][protocol][key], original["protocols"][protocol][key])
           << protocol << "." << key;
     }
@@ -129,6 +131,34 @@ TEST(SnapshotDocument, ErrorsNameThePath) {
   nlohmann::json port = document;
   port["protocols"]["tcp"]["destinations"][0]["remote_port"] = 70000;
   expect_error(port.dump(), "remote_port: out of range");
+}
+
+// A document from an ephport before the bounds (issue #11) has none: each
+// bound reads as its figure, as an exact bind state would give.
+TEST(SnapshotDocument, DocumentsWithoutBoundsReadAsTheirFigures) {
+  nlohmann::json document = nlohmann::json::parse(fixture("snapshot.json"));
+  for (const char* protocol : {"tcp", "udp"}) {
+    nlohmann::json& figures = document["protocols"][protocol];
+    for (const char* key : {"pressure_percent_max", "bind_owned_ports_min", "bind_owned_ports_max",
+                            "least_connect_free_min"}) {
+      figures.erase(key);
+    }
+    for (nlohmann::json& row : figures["destinations"]) {
+      row.erase("connect_free_min");
+      row.erase("connect_free_max");
+    }
+    for (nlohmann::json& row : figures["addresses"]) {
+      row.erase("connect_free_new_destination_min");
+      row.erase("connect_free_new_destination_max");
+    }
+  }
+  Analysis analysis = parse_snapshot_document(document.dump());
+  EXPECT_EQ(analysis.tcp.pressure_percent_max, analysis.tcp.pressure_percent);
+  EXPECT_EQ(analysis.tcp.bind_owned_ports_max, analysis.tcp.bind_owned_ports);
+  EXPECT_EQ(analysis.tcp.least_connect_free_min, 50u);
+  EXPECT_EQ(analysis.tcp.destinations.at(0).connect_free_min, 50u);
+  EXPECT_EQ(analysis.tcp.destinations.at(0).connect_free_max, 50u);
+  EXPECT_EQ(analysis.tcp.addresses.at(0).connect_free_new_destination_min, 50u);
 }
 
 }  // namespace
