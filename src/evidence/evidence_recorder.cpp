@@ -25,7 +25,10 @@ using json = nlohmann::ordered_json;
 double pressure_of(const Analysis& analysis) {
   double pressure = 0;
   if (analysis.has_tcp) {
-    pressure = std::max(pressure, analysis.tcp.pressure_percent);
+    // With an estimated bind state, its worst case: evidence is taken before
+    // connects may fail, not after.
+    pressure =
+        std::max({pressure, analysis.tcp.pressure_percent, analysis.tcp.pressure_percent_max});
   }
   if (analysis.has_udp) {
     pressure = std::max(pressure, analysis.udp.pressure_percent);

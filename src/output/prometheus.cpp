@@ -179,7 +179,8 @@ void write_protocols(Exposition& out, const Analysis& analysis,
                      const std::vector<const ProtocolAnalysis*>& protocols) {
   out.family("ephport_bind_state_exact", "gauge",
              "1 when the ports bind() owns were read from the kernel (BPF), 0 when estimated "
-             "from sock_diag.");
+             "from sock_diag: then ephport_bind_owned_ports and the connect figures are "
+             "estimates, and ephport_pressure_ratio is their worst case.");
   out.sample({}, uint64_t{analysis.bind_state == BindState::exact ? 1u : 0u});
 
   out.family("ephport_range_first_port", "gauge", "First port of the ephemeral range.");
@@ -202,9 +203,12 @@ void write_protocols(Exposition& out, const Analysis& analysis,
     out.sample({{"protocol", proto(*p)}}, uint64_t{p->bind_owned_ports});
   }
   out.family("ephport_pressure_ratio", "gauge",
-             "Worst usage (0..1) over every local address and destination: what to alert on.");
+             "Worst usage (0..1) over every local address and destination: what to alert on. "
+             "With an estimated bind state, the worst case the kernel may hold.");
   for (const ProtocolAnalysis* p : protocols) {
-    out.sample({{"protocol", proto(*p)}}, ratio(p->pressure_percent));
+    // Alerts read this series: never the estimate itself (issue #11).
+    out.sample({{"protocol", proto(*p)}},
+               ratio(std::max(p->pressure_percent, p->pressure_percent_max)));
   }
   out.family("ephport_exhausts_in_seconds", "gauge",
              "Seconds until the first address or destination runs out at the current rate; "

@@ -19,7 +19,10 @@ Sheet protocol_sheet(const Analysis& analysis) {
                {"Destinations", right},
                {"Pressure%", right}},
               {}};
+  // B and the pressure depend on the bind state: marked when estimated.
+  const std::string mark = estimate_mark(analysis, true);
   auto add = [&](const ProtocolAnalysis& protocol) {
+    const bool tcp = protocol.protocol == Protocol::tcp;
     uint32_t any_free = 0;
     for (const AddressRow& address : protocol.addresses) {
       if (address.wildcard && address.address.is_v4()) {
@@ -30,10 +33,11 @@ Sheet protocol_sheet(const Analysis& analysis) {
         {std::string(protocol_name(protocol.protocol)),
          fmt::format("{}-{}", protocol.range.first, protocol.range.last),
          std::to_string(protocol.capacity),
-         protocol.protocol == Protocol::tcp ? std::to_string(protocol.bind_owned_ports) : "-",
-         std::to_string(any_free), std::to_string(protocol.sockets),
+         tcp ? mark + std::to_string(protocol.bind_owned_ports) : "-", std::to_string(any_free),
+         std::to_string(protocol.sockets),
          std::to_string(protocol.states[static_cast<size_t>(SockState::time_wait)]),
-         std::to_string(protocol.destination_count), format_percent(protocol.pressure_percent)});
+         std::to_string(protocol.destination_count),
+         (tcp ? mark : "") + format_percent(protocol.pressure_percent)});
   };
   if (analysis.has_tcp) {
     add(analysis.tcp);

@@ -24,7 +24,9 @@ void quiet_libbpf() {
 
 std::string describe_bpf_failure(const std::string& what, int error) {
   const char* hint = error == EPERM || error == EACCES
-                         ? " (needs root or CAP_BPF+CAP_PERFMON)"
+                         ? " (needs root or CAP_BPF+CAP_PERFMON; for exact figures without "
+                           "root: setcap cap_bpf,cap_perfmon+ep on the ephport binary, or "
+                           "AmbientCapabilities=CAP_BPF CAP_PERFMON in its systemd unit)"
                          : " (set EPHPORT_BPF_DEBUG=1 to see libbpf's log)";
   return fmt::format("{} failed: {}{}", what, std::strerror(error), hint);
 }
