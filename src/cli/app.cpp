@@ -16,11 +16,23 @@ bool is_subcommand(std::string_view word) {
          word == "serve";
 }
 
-// `ephport [options]` means `ephport snapshot [options]`.
+// `ephport [options]` means `ephport snapshot [options]`; `ephport help`
+// means `ephport --help`. A first word that is neither an option nor a
+// command is reported as an unknown command, not as an argument snapshot
+// did not expect.
 std::vector<std::string> with_default_command(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "help") {
+    args[0] = "--help";
+  }
   bool top_level_flag = !args.empty() && (args[0] == "-h" || args[0] == "--help" ||
                                           args[0] == "--version" || args[0] == "-V");
+  if (!args.empty() && !args[0].starts_with('-') && !is_subcommand(args[0])) {
+    throw InputError(fmt::format(
+        "unknown command '{}'; the commands are snapshot, log, analyze, check and serve (see "
+        "'ephport --help')",
+        args[0]));
+  }
   if (args.empty() || (!is_subcommand(args[0]) && !top_level_flag)) {
     args.insert(args.begin(), "snapshot");
   }
@@ -31,7 +43,8 @@ std::vector<std::string> with_default_command(int argc, char** argv) {
 int run_cli(int argc, char** argv) {
   CLI::App app{"ephport: detect ephemeral port exhaustion before it breaks a service"};
   app.name("ephport");
-  app.set_version_flag("--version,-V", EPHPORT_VERSION);
+  // The same line as `check -V`: the plugin convention prints the name too.
+  app.set_version_flag("--version,-V", "ephport " EPHPORT_VERSION);
   app.require_subcommand(0, 1);
   std::vector<CommandRunner> runners = {add_snapshot_command(app), add_log_command(app),
                                         add_analyze_command(app), add_check_command(app),

@@ -158,7 +158,7 @@ CommandRunner add_check_command(CLI::App& app) {
       "check",
       "Monitoring-plugin mode (Nagios/Icinga): one status line with perfdata; exit 0 OK, "
       "1 WARNING, 2 CRITICAL, 3 UNKNOWN");
-  add_common_options(*command, options->common);
+  add_common_options(*command, options->common, /*netns_all=*/false);
   command
       ->add_option("-w,--warning", options->warning,
                    "WARNING range in plugin syntax (N, N:, ~:N, N:M, @N:M) for the checked "

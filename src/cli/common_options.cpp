@@ -7,6 +7,7 @@ namespace ephport {
 
 void add_analysis_options(CLI::App& command, CommonOptions& options) {
   command.add_option("--top", options.top, "Destinations to list, worst first (0 = all)")
+      ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   command.add_option("--range", options.range,
                      "Override the ephemeral range, FIRST-LAST (default: the host's)");
@@ -14,7 +15,7 @@ void add_analysis_options(CLI::App& command, CommonOptions& options) {
       ->check(CLI::IsMember({"tcp", "udp", "all"}));
 }
 
-void add_common_options(CLI::App& command, CommonOptions& options) {
+void add_common_options(CLI::App& command, CommonOptions& options, bool netns_all) {
   add_analysis_options(command, options);
   command
       .add_option(
@@ -23,8 +24,10 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
           "/proc/net when --proc-root is given)")
       ->check(CLI::IsMember({"auto", "netlink", "procfs"}));
   command.add_option("--netns", options.netns,
-                     "Sample another network namespace: an `ip netns` NAME or a PATH; `all`: "
-                     "every namespace of the host, rows labelled with theirs");
+                     netns_all ? "Sample another network namespace: an `ip netns` NAME or a PATH; "
+                                 "`all`: every namespace of the host, rows labelled with theirs"
+                               : "Sample another network namespace: an `ip netns` NAME or a PATH "
+                                 "(one namespace: run one per namespace)");
   command.add_option("--proc-root", options.proc_root, "Where procfs is mounted")
       ->check(CLI::ExistingDirectory);
   command

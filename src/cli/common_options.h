@@ -29,7 +29,9 @@ struct CommonOptions {
   bool all_namespaces() const;
 };
 
-void add_common_options(CLI::App& command, CommonOptions& options);
+// `netns_all`: whether the command accepts `--netns all` (check and serve
+// watch one namespace: their help does not offer it).
+void add_common_options(CLI::App& command, CommonOptions& options, bool netns_all = true);
 // --top and --range only: what analyze understands.
 void add_analysis_options(CLI::App& command, CommonOptions& options);
 // --format, accepting the names of `choices` (the help lists them in order).

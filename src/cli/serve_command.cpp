@@ -160,7 +160,7 @@ CommandRunner add_serve_command(CLI::App& app) {
   auto options = std::make_shared<ServeOptions>();
   CLI::App* command = app.add_subcommand(
       "serve", "Prometheus exporter (/metrics) and JSON API (/api/v1/snapshot) over HTTP(S)");
-  add_common_options(*command, options->common);
+  add_common_options(*command, options->common, /*netns_all=*/false);
   command
       ->add_option("--listen,--web.listen-address", options->listen,
                    "Address to listen on, ADDR:PORT or [IPV6]:PORT (port 0: any free port)")

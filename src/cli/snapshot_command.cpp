@@ -25,6 +25,26 @@ struct SnapshotOptions {
   ProcessFilter filter;
 };
 
+// The process list is a section of the table and an array of the JSON; a
+// CSV row is an address, so asking for processes in CSV is a usage error,
+// not a list silently dropped.
+void check_process_options(const SnapshotOptions& options, bool processes) {
+  if (processes && options.format == Format::csv) {
+    throw InputError(
+        "--processes, --pid and --process list processes in the table and in JSON; CSV holds "
+        "the address rows only (use --format table or json)");
+  }
+}
+
+// A --pid or --process that matched nothing is said, not shown as an empty
+// list that reads like "no such process holds ports".
+void note_unmatched_filter(const Analysis& analysis, const ProcessFilter& filter) {
+  if (!filter.empty() && analysis.processes.empty() && analysis.owners.resolved) {
+    fmt::print(stderr,
+               "ephport: note: no process matching --pid/--process holds a port of the range\n");
+  }
+}
+
 std::string render(const Analysis& analysis, Format format, bool processes) {
   return render_snapshot(
       format, {[&analysis](bool mark) { return address_sheet(analysis, mark); },
@@ -68,6 +88,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
     }
     SampleOptions sample = options->common.to_sample_options();
     bool processes = options->processes || !options->filter.empty();
+    check_process_options(*options, processes);
     if (processes && options->common.no_owners) {
       throw InputError("--processes, --pid and --process need owners; drop --no-owners");
     }
@@ -93,6 +114,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
       save->finish();
     }
     keep_matching_processes(analysis, options->filter);
+    note_unmatched_filter(analysis, options->filter);
     fmt::print("{}", render(analysis, options->format, processes));
     return 0;
   };
@@ -112,10 +134,12 @@ CommandRunner add_analyze_command(CLI::App& app) {
     if (!command->parsed()) {
       return -1;
     }
+    const bool processes = options->processes || !options->filter.empty();
+    check_process_options(*options, processes);
     Analysis analysis = analyze_capture(*file, options->common.to_sample_options());
     keep_matching_processes(analysis, options->filter);
-    fmt::print("{}",
-               render(analysis, options->format, options->processes || !options->filter.empty()));
+    note_unmatched_filter(analysis, options->filter);
+    fmt::print("{}", render(analysis, options->format, processes));
     return 0;
   };
 }

@@ -47,8 +47,12 @@ int run_fleet_log(const FleetLogOptions& options) {
   AppendFile log = AppendFile::open(options.output);
   std::vector<RemoteSample> samples;  // the records point into these
   std::vector<HostRecord> hosts;
+  bool any_answered = false;
   int dropped = run_sample_loop(options.interval, options.count, log, [&](int) -> RecordRenderer {
     samples = snapshots.pull();
+    for (const RemoteSample& sample : samples) {
+      any_answered = any_answered || sample.analysis.has_value();
+    }
     hosts = host_records(samples);
     return [&](bool header) {
       return render_log_record(options.format,
@@ -60,6 +64,12 @@ int run_fleet_log(const FleetLogOptions& options) {
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
                options.output);
+    return kExitRuntime;
+  }
+  // Rows that say "unreachable" for every host are logged, but a run in
+  // which no host ever answered did not do its job: a script must see it.
+  if (!any_answered) {
+    fmt::print(stderr, "ephport: no host of --computers answered in any sample\n");
     return kExitRuntime;
   }
   return kExitOk;

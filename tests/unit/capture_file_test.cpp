@@ -305,18 +305,31 @@ TEST_F(CaptureFileTest, FullDiskLeavesNoFileAndKeepsTheOldOne) {
   });
 }
 
+// The FILE of `analyze` is input: missing or a directory is an input error
+// (exit 2), as for every other command-line argument (issue #11).
 TEST_F(CaptureFileTest, UnreadableFile) {
   try {
     load(path_);
     FAIL() << "no error";
-  } catch (const RuntimeError& error) {
+  } catch (const InputError& error) {
     EXPECT_EQ(std::string(error.what()), "cannot read " + path_ + ": No such file or directory");
   }
   try {
     load(dir_.path());
     FAIL() << "no error";
-  } catch (const RuntimeError& error) {
+  } catch (const InputError& error) {
     EXPECT_EQ(std::string(error.what()), "cannot read " + dir_.path() + ": Is a directory");
+  }
+}
+
+TEST_F(CaptureFileTest, NotACaptureSaysWhatItIsNot) {
+  for (const char* content : {"hello\n", "Computer DateTime LocalAddress\n", "\n"}) {
+    SCOPED_TRACE(content);
+    std::ofstream(path_) << content;
+    EXPECT_EQ(input_error(path_),
+              path_ +
+                  ":1: not an ephport.capture/1 file (expected the JSON Lines that 'ephport "
+                  "snapshot --save' writes)");
   }
 }
 

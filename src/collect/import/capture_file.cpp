@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -230,8 +231,17 @@ class LineReader {
  public:
   explicit LineReader(const std::string& path)
       : path_(path), file_(std::fopen(path.c_str(), "re")) {
+    // The file named on the command line is missing, refused or a
+    // directory: bad input (exit 2), not a failure of this host.
+    struct stat info {};
+    if (file_ != nullptr && ::fstat(::fileno(file_), &info) == 0 && S_ISDIR(info.st_mode)) {
+      std::fclose(file_);
+      file_ = nullptr;
+      errno = EISDIR;
+    }
     if (file_ == nullptr) {
-      fail();
+      throw InputError(
+          fmt::format("cannot read {}: {}", path_, std::strerror(errno != 0 ? errno : EIO)));
     }
   }
   ~LineReader() {
@@ -472,7 +482,20 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
   }
   HostFacts host;
   try {
-    json header = parse_json_line(*line);
+    json header;
+    try {
+      header = parse_json_line(*line);
+    } catch (const InputError&) {
+      // Not JSON and not a broken object either: say what the file is not,
+      // not where its JSON breaks.
+      const size_t first = line->find_first_not_of(" \t");
+      if (first != std::string_view::npos && (*line)[first] == '{') {
+        throw;
+      }
+      throw InputError(fmt::format(
+          "not an {} file (expected the JSON Lines that 'ephport snapshot --save' writes)",
+          kCaptureSchema));
+    }
     Fields fields(header, "");
     const json* schema = fields.find("schema");
     if (schema == nullptr) {

@@ -1,0 +1,116 @@
+// Command-line rough edges found by trying ephport as a new user would
+// (issue #11): each test runs the real binary and fails on the old
+// behaviour (quoted above each test).
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "lab_support.h"
+
+namespace ephport::lab {
+namespace {
+
+// Was: "ephport: The following argument was not expected: help (see 'ephport --help')", exit 2.
+TEST(CliRoughEdges, HelpIsACommand) {
+  const RunResult run = run_ephport({"help"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("Usage: ephport [OPTIONS] [SUBCOMMAND]"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("snapshot"), std::string::npos) << run.out;
+}
+
+// Was: "The following argument was not expected: frobnicate (see 'ephport --help')".
+TEST(CliRoughEdges, UnknownCommandIsNamedAsOne) {
+  const RunResult run = run_ephport({"frobnicate"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err,
+            "ephport: unknown command 'frobnicate'; the commands are snapshot, log, analyze, "
+            "check and serve (see 'ephport --help')\n");
+}
+
+// Was: `-V` printed "0.1.0" and `check -V` "ephport 0.1.0".
+TEST(CliRoughEdges, VersionIsTheSameLineEverywhere) {
+  const RunResult top = run_ephport({"-V"});
+  const RunResult check = run_ephport({"check", "-V"});
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_EQ(top.out, "ephport " EPHPORT_VERSION "\n");
+  EXPECT_EQ(check.out, top.out);
+}
+
+// Was: exit 1, while input errors exit 2.
+TEST(CliRoughEdges, MissingAnalyzeFileIsAnInputError) {
+  const RunResult run = run_ephport({"analyze", "/nonexistent/capture.jsonl"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err,
+            "ephport: cannot read /nonexistent/capture.jsonl: No such file or directory\n");
+}
+
+// Was: "malformed JSON at column 1: ..." for a file that is no capture at all.
+TEST(CliRoughEdges, AnalyzeSaysWhatTheFileIsNot) {
+  TempDir dir;
+  const std::string path = dir.file("EphemeralPortStats.log");
+  std::ofstream(path) << "Computer DateTime LocalAddress #OfEPortsInUse\n";
+  const RunResult run = run_ephport({"analyze", path});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err, "ephport: " + path +
+                         ":1: not an ephport.capture/1 file (expected the JSON Lines that "
+                         "'ephport snapshot --save' writes)\n");
+}
+
+// Was: exit 0 and the process list silently dropped.
+TEST(CliRoughEdges, ProcessesInCsvAreAUsageError) {
+  for (const char* option : {"--processes", "--pid=1"}) {
+    SCOPED_TRACE(option);
+    const RunResult run = run_ephport({"snapshot", "--format", "csv", option});
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_NE(run.err.find("CSV holds the address rows only (use --format table or json)"),
+              std::string::npos)
+        << run.err;
+    EXPECT_EQ(run.out, "");
+  }
+}
+
+// Was: "--top INT:INT in [0 - 1000000]" without its default.
+TEST(CliRoughEdges, HelpShowsTheTopDefault) {
+  const RunResult run = run_ephport({"snapshot", "--help"});
+  EXPECT_NE(run.out.find("--top INT:INT in [0 - 1000000]=10"), std::string::npos) << run.out;
+}
+
+// Was: "Processes (0)" and nothing else for a pid that holds no port.
+TEST(CliRoughEdges, UnmatchedPidIsSaid) {
+  const RunResult run = run_ephport({"snapshot", "--pid", "999999999", "--owner-source", "procfs"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(
+      run.err.find("ephport: note: no process matching --pid/--process holds a port of the range"),
+      std::string::npos)
+      << run.err;
+}
+
+// Was: check --help and serve --help offered `--netns all`, which they refuse.
+TEST(CliRoughEdges, CheckAndServeDoNotOfferNetnsAll) {
+  for (const char* command : {"check", "serve"}) {
+    SCOPED_TRACE(command);
+    const RunResult run = run_ephport({command, "--help"});
+    EXPECT_NE(run.out.find("--netns"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("`all`"), std::string::npos) << run.out;
+  }
+  EXPECT_NE(run_ephport({"snapshot", "--help"}).out.find("`all`"), std::string::npos);
+}
+
+// Was: exit 0 although no host ever answered.
+TEST(CliRoughEdges, FleetLogWhereNoHostAnswersFails) {
+  TempDir dir;
+  const std::string log = dir.file("fleet.log");
+  // Port 1 on loopback: refused at once.
+  const RunResult run = run_ephport(
+      {"log", "--computers", "127.0.0.1:1", "--count", "1", "--timeout", "2", "--output", log});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.err.find("ephport: no host of --computers answered in any sample"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(read_file(log).find("127.0.0.1:1"), std::string::npos) << "the row is still logged";
+}
+
+}  // namespace
+}  // namespace ephport::lab
