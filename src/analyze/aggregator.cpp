@@ -145,13 +145,14 @@ class Aggregator::ProtocolPass {
         ++count.blocking_outside_known;
         count.blocking_connect_chosen += socket.bind_address_no_port ? 1 : 0;
       }
-      if (!exact_bind_state_ && !socket.bind_address_no_port) {
-        bind_possible_.insert(socket.local_port);  // bind() may have chosen it
-      }
-      if (!exact_bind_state_ &&
-          rules_->note_connection(count.index, socket, in_bind_state,
-                                  static_cast<uint32_t>(estimate_candidates_.size()))) {
-        estimate_candidates_.push_back({socket.local_port, blocking, &count, expiring});
+      if (!exact_bind_state_) {
+        if (!socket.bind_address_no_port) {
+          bind_possible_.insert(socket.local_port);  // bind() may have chosen it
+        }
+        if (rules_->note_connection(count.index, socket, in_bind_state,
+                                    static_cast<uint32_t>(estimate_candidates_.size()))) {
+          estimate_candidates_.push_back({socket.local_port, blocking, &count, expiring});
+        }
       }
     }
   }

@@ -152,8 +152,7 @@ OverlapMask overlap_groups_for_bind(const Address& address, const LinuxSysctls& 
 }
 
 LinuxPortRules::LinuxPortRules(const HostFacts& host, Protocol protocol)
-    : host_(host),
-      sysctls_(host.linux_sysctls),
+    : sysctls_(host.linux_sysctls),
       protocol_(protocol),
       range_(host.range(protocol)),
       ephemeral_(ephemeral_ports(range_, host.reserved_ports(protocol))) {}

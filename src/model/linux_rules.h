@@ -117,7 +117,6 @@ class LinuxPortRules final : public PortRules {
     uint32_t tag = 0;
   };
 
-  const HostFacts& host_;
   const LinuxSysctls& sysctls_;
   Protocol protocol_;
   PortRange range_;
