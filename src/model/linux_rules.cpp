@@ -28,12 +28,38 @@ PortSet ephemeral_ports(const PortRange& range, const std::vector<PortRange>& re
   return result;
 }
 
-uint32_t guaranteed_capacity(const PortRange& range, uint32_t capacity, Protocol protocol) {
-  uint32_t span = range.last >= range.first ? range.last - range.first + 1 : 0;
-  if (protocol == Protocol::tcp && span % 2 == 1 && capacity > 0) {
-    return capacity - 1;
+namespace {
+uint32_t span_of(const PortRange& range) {
+  return range.last >= range.first ? range.last - range.first + 1 : 0;
+}
+}  // namespace
+
+bool never_visited(uint16_t port, const PortRange& range, Protocol protocol) {
+  return protocol == Protocol::tcp && span_of(range) == 3 && port == range.last;
+}
+
+PortSet allocatable_ports(const PortRange& range, const std::vector<PortRange>& reserved,
+                          Protocol protocol) {
+  const PortSet ephemeral = ephemeral_ports(range, reserved);
+  PortSet result;
+  for (uint32_t port = range.first; port <= range.last && port <= 65535; ++port) {
+    auto p = static_cast<uint16_t>(port);
+    if (ephemeral.contains(p) && !never_visited(p, range, protocol)) {
+      result.insert(p);
+    }
   }
-  return capacity;
+  return result;
+}
+
+uint32_t guaranteed_capacity(const PortRange& range, const PortSet& allocatable,
+                             Protocol protocol) {
+  const uint32_t span = span_of(range);
+  const bool leaves_out_an_end = protocol == Protocol::tcp && span >= 5 && span % 2 == 1;
+  if (leaves_out_an_end &&
+      (allocatable.contains(range.first) || allocatable.contains(range.last))) {
+    return allocatable.size() - 1;
+  }
+  return allocatable.size();
 }
 
 bool is_first_parity(uint16_t port, const PortRange& range) {
@@ -155,10 +181,10 @@ LinuxPortRules::LinuxPortRules(const HostFacts& host, Protocol protocol)
     : sysctls_(host.linux_sysctls),
       protocol_(protocol),
       range_(host.range(protocol)),
-      ephemeral_(ephemeral_ports(range_, host.reserved_ports(protocol))) {}
+      ephemeral_(allocatable_ports(range_, host.reserved_ports(protocol), protocol)) {}
 
 uint32_t LinuxPortRules::guaranteed_capacity() const {
-  return ephport::guaranteed_capacity(range_, ephemeral_.size(), protocol_);
+  return ephport::guaranteed_capacity(range_, ephemeral_, protocol_);
 }
 
 // Rule 8: a UDP port is never shared between destinations.

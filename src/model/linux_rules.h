@@ -19,10 +19,24 @@ namespace ephport {
 // (inet_sk_get_local_port_range(), inet_is_local_reserved_port()).
 PortSet ephemeral_ports(const PortRange& range, const std::vector<PortRange>& reserved);
 
-// With the default step of 2, __inet_hash_connect() and
-// inet_csk_find_open_port() round an odd port count down, so one call
-// visits only n - 1 ports. udp_lib_get_port() does not round.
-uint32_t guaranteed_capacity(const PortRange& range, uint32_t capacity, Protocol protocol);
+// Rule 10d: __inet_hash_connect() and inet_csk_find_open_port() step by 2
+// over the range's port count rounded down to even (a 1-port range is not
+// rounded), so one call of an odd range of n >= 3 ports leaves out its first
+// or its last port. With 3 ports the start is fixed (the random offset is
+// taken modulo 2, then rounded down to even by connect() and up to odd by
+// bind(0)), so the last port is never handed out. udp_lib_get_port() visits
+// every port.
+bool never_visited(uint16_t port, const PortRange& range, Protocol protocol);
+
+// E as the allocator can hand it out: ephemeral_ports() without the ports
+// never_visited() leaves out.
+PortSet allocatable_ports(const PortRange& range, const std::vector<PortRange>& reserved,
+                          Protocol protocol);
+
+// Rule 10d: ports of `allocatable` one call is sure to visit. An odd TCP range
+// of 5 or more ports leaves out its first or its last port at random, one
+// fewer whenever either is in `allocatable`; every other range visits all.
+uint32_t guaranteed_capacity(const PortRange& range, const PortSet& allocatable, Protocol protocol);
 
 // Rule 2f: connect() walks the ports of the range's first port's parity
 // first, bind(0) the other parity first (__inet_hash_connect(),
@@ -120,7 +134,7 @@ class LinuxPortRules final : public PortRules {
   const LinuxSysctls& sysctls_;
   Protocol protocol_;
   PortRange range_;
-  PortSet ephemeral_;  // E
+  PortSet ephemeral_;  // E, as allocatable_ports() gives it
   std::unordered_set<ListenerKey, ListenerKeyHash> listeners_;
   PortSet wildcard_listener_ports_;
   PortSet v6only_listener_ports_;  // IPv6 listeners with V6ONLY (their children inherit it)

@@ -41,11 +41,57 @@ TEST(LinuxRules, EphemeralPortsAreTheRangeWithoutReservedPorts) {
   EXPECT_FALSE(ports.contains(50000));  // reserved outside the range changes nothing
 }
 
-TEST(LinuxRules, OddTcpRangesGuaranteeOnePortLessUdpRangesDoNot) {
-  EXPECT_EQ(guaranteed_capacity({40000, 40008}, 9, Protocol::tcp), 8u);
-  EXPECT_EQ(guaranteed_capacity({40000, 40009}, 10, Protocol::tcp), 10u);
-  EXPECT_EQ(guaranteed_capacity({40000, 40008}, 9, Protocol::udp), 9u);
-  EXPECT_EQ(guaranteed_capacity({40000, 40008}, 0, Protocol::tcp), 0u);
+// Lab: RangeSizeLabTest (3 ports: connect() and bind(0) each 2, UDP 3).
+TEST(LinuxRules, ThreePortTcpRangeNeverHandsOutItsLastPort) {
+  for (const uint16_t first : {uint16_t{40000}, uint16_t{40001}}) {
+    const PortRange three{first, static_cast<uint16_t>(first + 2)};
+    EXPECT_FALSE(never_visited(first, three, Protocol::tcp));
+    EXPECT_FALSE(never_visited(first + 1, three, Protocol::tcp));
+    EXPECT_TRUE(never_visited(first + 2, three, Protocol::tcp));
+    EXPECT_FALSE(never_visited(first + 2, three, Protocol::udp));  // UDP visits every port
+  }
+  // Every other size visits every port over its calls (1 port: not rounded).
+  for (const uint16_t last : {40000, 40001, 40003, 40004, 40005, 40006, 40007, 40010}) {
+    const PortRange range{40000, last};
+    for (uint32_t port = range.first; port <= range.last; ++port) {
+      EXPECT_FALSE(never_visited(static_cast<uint16_t>(port), range, Protocol::tcp))
+          << port << " of " << range.first << "-" << range.last;
+    }
+  }
+}
+
+TEST(LinuxRules, AllocatablePortsLeaveOutReservedAndNeverVisitedPorts) {
+  const PortSet tcp = allocatable_ports({40000, 40002}, {{40000, 40000}}, Protocol::tcp);
+  EXPECT_EQ(tcp.size(), 1u);
+  EXPECT_TRUE(tcp.contains(40001));
+  EXPECT_FALSE(tcp.contains(40002));
+  EXPECT_EQ(allocatable_ports({40000, 40002}, {}, Protocol::udp).size(), 3u);
+  EXPECT_EQ(allocatable_ports({40000, 40009}, {{40002, 40003}}, Protocol::tcp).size(), 8u);
+}
+
+// Lab: RangeSizeLabTest and ModelLabTest.OddSizedRange (5, 7 and 11 ports:
+// n - 1 or n over runs; 1 and 3 ports: always all the allocator hands out).
+TEST(LinuxRules, OnlyOddTcpRangesOfFiveOrMorePortsGuaranteeOnePortLess) {
+  const auto guaranteed = [](PortRange range, Protocol protocol) {
+    return guaranteed_capacity(range, allocatable_ports(range, {}, protocol), protocol);
+  };
+  EXPECT_EQ(guaranteed({40000, 40000}, Protocol::tcp), 1u);
+  EXPECT_EQ(guaranteed({40000, 40001}, Protocol::tcp), 2u);
+  EXPECT_EQ(guaranteed({40000, 40002}, Protocol::tcp), 2u);
+  EXPECT_EQ(guaranteed({40001, 40003}, Protocol::tcp), 2u);
+  EXPECT_EQ(guaranteed({40000, 40004}, Protocol::tcp), 4u);
+  EXPECT_EQ(guaranteed({40001, 40007}, Protocol::tcp), 6u);
+  EXPECT_EQ(guaranteed({40000, 40008}, Protocol::tcp), 8u);
+  EXPECT_EQ(guaranteed({40000, 40009}, Protocol::tcp), 10u);
+  EXPECT_EQ(guaranteed({40000, 40008}, Protocol::udp), 9u);
+  EXPECT_EQ(guaranteed({40000, 40002}, Protocol::udp), 3u);
+  // The port a call may leave out is the first or the last: reserved both, nothing is lost.
+  const PortRange five{40000, 40004};
+  EXPECT_EQ(guaranteed_capacity(five, ephemeral_ports(five, {{40000, 40000}, {40004, 40004}}),
+                                Protocol::tcp),
+            3u);
+  EXPECT_EQ(guaranteed_capacity(five, ephemeral_ports(five, {{40000, 40000}}), Protocol::tcp), 3u);
+  EXPECT_EQ(guaranteed_capacity(five, PortSet{}, Protocol::tcp), 0u);
 }
 
 TEST(LinuxRules, ConnectWalksTheFirstPortsParityFirst) {
