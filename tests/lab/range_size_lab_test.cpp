@@ -13,6 +13,7 @@
 // (inside its bounds) estimated.
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ struct RangeCase {
   int size = 0;
   uint16_t last() const { return static_cast<uint16_t>(first + size - 1); }
 };
+
+// For gtest's messages: "40001-40003 (3 ports)".
+void PrintTo(const RangeCase& range, std::ostream* out) {
+  *out << range.first << "-" << range.last() << " (" << range.size << " ports)";
+}
 
 std::string range_case_name(const ::testing::TestParamInfo<RangeCase>& info) {
   return std::to_string(info.param.size) + "PortsFrom" +
@@ -58,6 +64,9 @@ class RangeSizeLabTest : public LabTest, public ::testing::WithParamInterface<Ra
  protected:
   void SetUp() override {
     LabTest::SetUp();
+    if (HasFatalFailure()) {
+      return;  // not root: LabTest has said so
+    }
     lab().set_range(GetParam().first, GetParam().last());
     lab().set_tw_reuse(0);  // a TIME_WAIT blocks its 4-tuple however old it gets
     lab().listen("127.0.0.1", 8080);
