@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,11 +25,7 @@ struct Footprint {
   // Ports of timewait sockets expiring within the expiry window; allocated
   // with the first one (log mode only).
   std::unique_ptr<PortSet> expiring;
-};
-
-struct AddressGroup {
-  Footprint footprint;
-  StateCounts states{};
+  StateCounts states_in_range{};  // its sockets on ports of E, by state
 };
 
 struct DestinationKey {
@@ -108,16 +105,12 @@ class Aggregator::ProtocolPass {
     const bool in_range = ephemeral_.contains(socket.local_port);
     attribution_.add(socket, verdict, in_range);
     const bool expiring = verdict.expiring;
-    if (socket.local.is_wildcard()) {
-      ++(socket.local.is_v4() ? any_v4_states_ : any_v6_states_)[static_cast<size_t>(socket.state)];
-    } else {
-      AddressGroup& group = exact_[socket.local];
-      ++group.states[static_cast<size_t>(socket.state)];
-      record(group.footprint, socket, expiring);
+    if (!socket.local.is_wildcard()) {
+      record(exact_[socket.local], socket, in_range, expiring);
     }
     for (size_t i = 0; i < kOverlapGroupCount; ++i) {
       if (verdict.groups[i]) {
-        record(wildcard_groups_[i], socket, expiring);
+        record(wildcard_groups_[i], socket, in_range, expiring);
       }
     }
     if (!shares_ports_) {
@@ -200,13 +193,13 @@ class Aggregator::ProtocolPass {
     }
     std::sort(addresses.begin(), addresses.end());
     for (const Address& address : addresses) {
-      result.addresses.push_back(address_row(address, exact_.at(address).states, result.capacity,
-                                             free_new_destination, new_destination_bounds));
+      result.addresses.push_back(
+          address_row(address, result.capacity, free_new_destination, new_destination_bounds));
     }
-    result.addresses.push_back(address_row(Address::any_v4(), any_v4_states_, result.capacity,
-                                           free_new_destination, new_destination_bounds));
-    result.addresses.push_back(address_row(Address::any_v6(), any_v6_states_, result.capacity,
-                                           free_new_destination, new_destination_bounds));
+    result.addresses.push_back(address_row(Address::any_v4(), result.capacity, free_new_destination,
+                                           new_destination_bounds));
+    result.addresses.push_back(address_row(Address::any_v6(), result.capacity, free_new_destination,
+                                           new_destination_bounds));
 
     result.destination_count = destinations_.size();
     result.least_connect_free_min = shares_ports_ ? new_destination_bounds.min : 0;
@@ -231,9 +224,6 @@ class Aggregator::ProtocolPass {
         row.connect_free_max = less(new_destination_bounds.max, count.blocking_outside_known);
         row.connect_free_min = less(new_destination_bounds.min, count.blocking_connect_chosen);
       }
-      result.pressure_percent_max =
-          std::max(result.pressure_percent_max,
-                   percent(result.capacity - row.connect_free_min, result.capacity));
       result.least_connect_free_min = std::min(result.least_connect_free_min, row.connect_free_min);
       rows.push_back(row);
     }
@@ -261,13 +251,7 @@ class Aggregator::ProtocolPass {
         }
       }
     }
-    for (const AddressRow& address : result.addresses) {
-      result.pressure_percent = std::max(result.pressure_percent, address.usage_percent);
-    }
-    if (!rows.empty()) {
-      result.pressure_percent = std::max(result.pressure_percent, rows.front().usage_percent);
-    }
-    result.pressure_percent_max = std::max(result.pressure_percent_max, result.pressure_percent);
+    set_pressure(result, rows);
     if (top != 0 && rows.size() > top) {
       rows.resize(top);
     }
@@ -276,7 +260,11 @@ class Aggregator::ProtocolPass {
   }
 
  private:
-  static void record(Footprint& footprint, const SocketRecord& socket, bool expiring) {
+  static void record(Footprint& footprint, const SocketRecord& socket, bool in_range,
+                     bool expiring) {
+    if (in_range) {
+      ++footprint.states_in_range[static_cast<size_t>(socket.state)];
+    }
     if (expiring) {
       if (!footprint.expiring) {
         footprint.expiring = std::make_unique<PortSet>();
@@ -305,15 +293,22 @@ class Aggregator::ProtocolPass {
     estimate_candidates_.clear();
   }
 
-  AddressRow address_row(const Address& address, const StateCounts& states, uint32_t capacity,
-                         uint32_t free_new_destination, const Bounds& new_destination) const {
+  AddressRow address_row(const Address& address, uint32_t capacity, uint32_t free_new_destination,
+                         const Bounds& new_destination) const {
     bool has_exact = false;
     OverlapMask mask = rules_->overlap_groups_for_bind(address, has_exact);
     PortSet used;
     PortSet listening;
     PidSet pids;
     std::unique_ptr<PortSet> expiring;
+    // A socket sits in at most one of the groups merged here (its exact
+    // address, or the one wildcard group of its kind), so adding the
+    // groups' counts counts each socket once.
+    StateCounts states{};
     auto merge = [&](const Footprint& footprint) {
+      for (size_t i = 0; i < states.size(); ++i) {
+        states[i] += footprint.states_in_range[i];
+      }
       used |= footprint.ports;
       listening |= footprint.listening;
       pids.insert(footprint.pids.begin(), footprint.pids.end());
@@ -327,7 +322,7 @@ class Aggregator::ProtocolPass {
     if (has_exact) {
       auto found = exact_.find(address);
       if (found != exact_.end()) {
-        merge(found->second.footprint);
+        merge(found->second);
       }
     }
     for (size_t i = 0; i < kOverlapGroupCount; ++i) {
@@ -354,7 +349,48 @@ class Aggregator::ProtocolPass {
     row.connect_free_new_destination_min = shares_ports_ ? new_destination.min : 0;
     row.connect_free_new_destination_max = shares_ports_ ? new_destination.max : 0;
     row.states = states;
+    for (uint32_t count : states) {
+      row.sockets += count;
+    }
     return row;
+  }
+
+  // The pressure is the worst usage over every row; it names the most
+  // specific row at it: the worst destination, else the first specific
+  // address, else a wildcard (which counts the ports of every address).
+  // `rows`: every destination, worst first.
+  void set_pressure(ProtocolAnalysis& result, const std::vector<DestinationRow>& rows) const {
+    auto destination_source = [](const DestinationRow& row) {
+      return PressureSource{true, row.local_address, row.remote_address, row.remote_port};
+    };
+    std::optional<PressureSource> source;
+    double pressure = 0;
+    if (!rows.empty() && rows.front().usage_percent > 0) {
+      pressure = rows.front().usage_percent;
+      source = destination_source(rows.front());
+    }
+    for (int wildcards = 0; wildcards < 2; ++wildcards) {
+      for (const AddressRow& address : result.addresses) {
+        if (address.wildcard == (wildcards == 1) && address.usage_percent > pressure) {
+          pressure = address.usage_percent;
+          source = PressureSource{false, address.address, Address(), 0};
+        }
+      }
+    }
+    result.pressure_percent = pressure;
+    result.pressure_source = source;
+    // The worst case: a destination at its connect_free_min may go further.
+    result.pressure_percent_max = pressure;
+    result.pressure_source_max = source;
+    for (const DestinationRow& row : rows) {
+      double worst = percent(result.capacity - row.connect_free_min, result.capacity);
+      if (worst > result.pressure_percent_max ||
+          (worst == result.pressure_percent_max && worst > 0 &&
+           !(result.pressure_source_max && result.pressure_source_max->destination))) {
+        result.pressure_percent_max = worst;
+        result.pressure_source_max = destination_source(row);
+      }
+    }
   }
 
   Protocol protocol_;
@@ -368,10 +404,8 @@ class Aggregator::ProtocolPass {
   uint32_t expiry_window_ms_ = 0;  // 0: count no expiring timewait sockets
   std::vector<BindEstimateCandidate> estimate_candidates_;
   PortSet bind_possible_;  // ports of connections bind() may have chosen (estimate only)
-  std::unordered_map<Address, AddressGroup, AddressHash> exact_;
+  std::unordered_map<Address, Footprint, AddressHash> exact_;
   std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
-  StateCounts any_v4_states_{};
-  StateCounts any_v6_states_{};
   std::unordered_map<DestinationKey, DestinationCount, DestinationKeyHash> destinations_;
   uint64_t sockets_ = 0;
   StateCounts states_{};

@@ -63,7 +63,12 @@ struct AddressRow {
   uint32_t connect_free_new_destination = 0;      // connect()s to a not yet used destination
   uint32_t connect_free_new_destination_min = 0;  // its bounds, as connect_free's
   uint32_t connect_free_new_destination_max = 0;
-  StateCounts states{};  // sockets whose local address is exactly this one
+  // The sockets behind ports_in_use: on a port of E, on this address or an
+  // overlapping wildcard (for a wildcard row: every socket a bind() there
+  // must avoid), whatever their state. Their ports are what ports_in_use
+  // counts, so states and ports_in_use always describe the same sockets.
+  uint32_t sockets = 0;
+  StateCounts states{};
   // Ports of E held on it (or an overlapping wildcard) only by timewait
   // sockets expiring within the window: bind_free gains them.
   uint32_t time_wait_expiring = 0;
@@ -89,6 +94,15 @@ struct UnownedSockets {
   std::vector<UnownedDestination> destinations;  // most sockets first, at most `top`
 };
 
+// Which row sets a pressure figure: the most specific row at it (a
+// destination, else a specific address, else a wildcard).
+struct PressureSource {
+  bool destination = false;  // a destination row, else an address row
+  Address local_address;
+  Address remote_address;  // destinations only
+  uint16_t remote_port = 0;
+};
+
 struct ProtocolAnalysis {
   Protocol protocol = Protocol::tcp;
   PortRange range;
@@ -101,6 +115,9 @@ struct ProtocolAnalysis {
   // What alarms use: the pressure with every destination at connect_free_min
   // (the pressure itself when the bind state is exact).
   double pressure_percent_max = 0;
+  // The rows that set them; empty when nothing is in use (pressure 0).
+  std::optional<PressureSource> pressure_source;
+  std::optional<PressureSource> pressure_source_max;
   // The least connect_free_min over every destination (before the top-N
   // cut) and a new destination: the worst case of `check --metric
   // connect_free`. TCP only.
@@ -118,7 +135,8 @@ struct ProtocolAnalysis {
 struct ProcessAddress {
   Protocol protocol = Protocol::tcp;
   Address address;
-  uint32_t ports_in_use = 0;
+  uint32_t sockets_in_range = 0;  // its sockets there on a port of the range
+  uint32_t ports = 0;             // the distinct ports they hold
 };
 
 struct ProcessDestination {
@@ -129,15 +147,18 @@ struct ProcessDestination {
   uint32_t sockets = 0;
 };
 
-// One process holding ports of the range. Counts are sockets: a port that
-// Linux shares between destinations counts once per socket holding it.
+// One process holding ports of the range. Linux shares a port between
+// destinations, so sockets and ports differ: `sockets_in_range` counts a
+// port once per socket holding it, `ports` once.
 struct ProcessRow {
   uint32_t pid = 0;
-  uint32_t ports_in_use = 0;     // its sockets on a port of the range, TCP and UDP
-  uint32_t sockets = 0;          // all its TCP and UDP sockets
-  uint32_t listening_ports = 0;  // its TCP LISTEN sockets
-  uint32_t shared_sockets = 0;   // sockets other processes hold too (inherited over fork)
-  std::array<uint32_t, 2> protocol_ports{};      // ports_in_use by Protocol
+  uint32_t sockets_in_range = 0;  // its sockets on a port of the range, TCP and UDP
+  uint32_t ports = 0;             // distinct ports of the range they hold, TCP plus UDP
+  uint32_t sockets = 0;           // all its TCP and UDP sockets
+  uint32_t listening_ports = 0;   // its TCP LISTEN sockets
+  uint32_t shared_sockets = 0;    // sockets other processes hold too (inherited over fork)
+  std::array<uint32_t, 2> protocol_sockets{};    // sockets_in_range by Protocol
+  std::array<uint32_t, 2> protocol_ports{};      // ports by Protocol (any local address)
   std::array<StateCounts, 2> states{};           // its sockets on ports of the range, by state
   std::vector<ProcessAddress> addresses;         // busiest first
   std::vector<ProcessDestination> destinations;  // busiest first, every one

@@ -57,10 +57,13 @@ void ProcessAttribution::add_owned(Process& process, const SocketRecord& socket,
     return;
   }
   const auto protocol = static_cast<size_t>(socket.protocol);
-  ++row.ports_in_use;
-  ++row.protocol_ports[protocol];
+  ++row.sockets_in_range;
+  ++row.protocol_sockets[protocol];
   ++row.states[protocol][static_cast<size_t>(socket.state)];
-  ++process.addresses[{socket.protocol, socket.local}];
+  process.ports[protocol].insert(socket.local_port);
+  AddressCount& address = process.addresses[{socket.protocol, socket.local}];
+  ++address.sockets;
+  address.ports.insert(socket.local_port);
   if (connection) {
     ++process.destinations[{socket.protocol, socket.local, socket.remote, socket.remote_port}];
   }
@@ -83,16 +86,21 @@ std::vector<ProcessRow> ProcessAttribution::finish_processes() {
   std::vector<ProcessRow> rows;
   for (auto& [pid, process] : processes_) {
     ProcessRow& row = process.row;
-    if (row.ports_in_use == 0) {
+    if (row.sockets_in_range == 0) {
       continue;  // owns sockets, none on a port of the range
     }
+    for (size_t protocol = 0; protocol < process.ports.size(); ++protocol) {
+      row.protocol_ports[protocol] = static_cast<uint32_t>(process.ports[protocol].size());
+      row.ports += row.protocol_ports[protocol];
+    }
     for (const auto& [key, count] : process.addresses) {
-      row.addresses.push_back({key.protocol, key.address, count});
+      row.addresses.push_back(
+          {key.protocol, key.address, count.sockets, static_cast<uint32_t>(count.ports.size())});
     }
     std::sort(row.addresses.begin(), row.addresses.end(),
               [](const ProcessAddress& a, const ProcessAddress& b) {
-                return std::tie(b.ports_in_use, a.protocol, a.address) <
-                       std::tie(a.ports_in_use, b.protocol, b.address);
+                return std::tie(b.sockets_in_range, a.protocol, a.address) <
+                       std::tie(a.sockets_in_range, b.protocol, b.address);
               });
     for (const auto& [key, count] : process.destinations) {
       row.destinations.push_back({key.protocol, key.local, key.remote, key.remote_port, count});
@@ -107,7 +115,7 @@ std::vector<ProcessRow> ProcessAttribution::finish_processes() {
   }
   processes_.clear();
   std::sort(rows.begin(), rows.end(), [](const ProcessRow& a, const ProcessRow& b) {
-    return std::tie(b.ports_in_use, a.pid) < std::tie(a.ports_in_use, b.pid);
+    return std::tie(b.sockets_in_range, a.pid) < std::tie(a.sockets_in_range, b.pid);
   });
   return rows;
 }

@@ -3,10 +3,12 @@
 // (TIME_WAIT, orphans) by destination. Fed by the aggregator's single pass,
 // one call per socket; memory grows with processes and their destinations.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "analyze/analysis.h"
@@ -52,9 +54,17 @@ class ProcessAttribution {
   struct AddressKeyHash {
     size_t operator()(const AddressKey& key) const noexcept;
   };
+  // Distinct ports of the range, kept by number: memory grows with the
+  // ports a process holds, never with its sockets.
+  using Ports = std::unordered_set<uint16_t>;
+  struct AddressCount {
+    uint32_t sockets = 0;
+    Ports ports;
+  };
   struct Process {
     ProcessRow row;
-    std::unordered_map<AddressKey, uint32_t, AddressKeyHash> addresses;
+    std::array<Ports, 2> ports;  // by Protocol
+    std::unordered_map<AddressKey, AddressCount, AddressKeyHash> addresses;
     std::unordered_map<DestinationKey, uint32_t, DestinationKeyHash> destinations;
   };
 

@@ -40,7 +40,9 @@ json detail_json(const ProcessDetail& detail, const ProcessRow& row) {
   json object = {{"pid", row.pid}};
   object.update(process_info_json(detail.info));
   object["sockets"] = row.sockets;
-  object["ports_in_use"] = row.ports_in_use;
+  object["sockets_in_range"] = row.sockets_in_range;
+  object["ports"] = row.ports;
+  object["ports_in_use"] = row.sockets_in_range;  // its ephport.evidence/1 name
   object["threads"] = detail.threads;
   object["rss_kib"] = detail.rss_kib;
   json limits = json::array();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "output/json.h"
 #include "util/error.h"
@@ -174,6 +175,13 @@ AddressRow read_address(const Field& field) {
   row.pids = optional_count(field.at("pids"));
   row.bind_free = field.at("bind_free").count<uint32_t>();
   row.states = read_states(field.at("states"));
+  // `sockets` came after issue #11, with `states` counting the same
+  // sockets; an older document's states counted its exact address only.
+  uint32_t states_sum = 0;
+  for (uint32_t count : row.states) {
+    states_sum += count;
+  }
+  row.sockets = count_or(field, "sockets", states_sum);
   row.connect_free_new_destination = optional_count(field.at("connect_free_new_destination"));
   row.connect_free_new_destination_min =
       count_or(field, "connect_free_new_destination_min", row.connect_free_new_destination);
@@ -188,6 +196,26 @@ AddressRow read_address(const Field& field) {
   return row;
 }
 
+// Absent (older documents) or null: no source.
+std::optional<PressureSource> read_pressure_source(const Field& protocol, const char* key) {
+  if (!protocol.has(key) || protocol.at(key).is_null()) {
+    return std::nullopt;
+  }
+  Field field = protocol.at(key);
+  PressureSource source;
+  std::string kind = field.at("kind").string();
+  if (kind != "address" && kind != "destination") {
+    field.at("kind").fail("'" + kind + "', expected address or destination");
+  }
+  source.destination = kind == "destination";
+  source.local_address = field.at("local_address").address();
+  if (source.destination) {
+    source.remote_address = field.at("remote_address").address();
+    source.remote_port = field.at("remote_port").count<uint16_t>();
+  }
+  return source;
+}
+
 ProtocolAnalysis read_protocol(const Field& field, Protocol protocol) {
   ProtocolAnalysis result;
   result.protocol = protocol;
@@ -199,6 +227,8 @@ ProtocolAnalysis read_protocol(const Field& field, Protocol protocol) {
   result.pressure_percent_max = field.has("pressure_percent_max")
                                     ? field.at("pressure_percent_max").number()
                                     : result.pressure_percent;
+  result.pressure_source = read_pressure_source(field, "pressure_source");
+  result.pressure_source_max = read_pressure_source(field, "pressure_source_max");
   result.sockets = field.at("sockets").count<uint64_t>();
   result.states = read_states(field.at("states"));
   for (const Field& address : field.at("addresses").items()) {

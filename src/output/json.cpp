@@ -1,6 +1,7 @@
 #include "output/json.h"
 
 #include <cmath>
+#include <optional>
 
 #include "output/process_output.h"
 #include "util/time_format.h"
@@ -64,6 +65,7 @@ json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
                  {"listening_ports", row.listening_ports},
                  {"pids", analysis.owners.resolved ? json(row.pids) : json(nullptr)},
                  {"bind_free", row.bind_free},
+                 {"sockets", row.sockets},
                  {"states", states_json(row.states)}};
   // UDP never shares ports across destinations: these are TCP-only figures.
   bool tcp = protocol.protocol == Protocol::tcp;
@@ -80,6 +82,18 @@ json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
   return object;
 }
 
+// The row a pressure comes from, in one shape for both kinds of row.
+json pressure_source_json(const std::optional<PressureSource>& source) {
+  if (!source) {
+    return nullptr;
+  }
+  return {
+      {"kind", source->destination ? "destination" : "address"},
+      {"local_address", source->local_address.str()},
+      {"remote_address", source->destination ? json(source->remote_address.str()) : json(nullptr)},
+      {"remote_port", source->destination ? json(source->remote_port) : json(nullptr)}};
+}
+
 json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
   json addresses = json::array();
   for (const AddressRow& row : protocol.addresses) {
@@ -94,6 +108,8 @@ json protocol_json(const Analysis& analysis, const ProtocolAnalysis& protocol) {
                  {"capacity_guaranteed", protocol.capacity_guaranteed},
                  {"pressure_percent", rounded(protocol.pressure_percent)},
                  {"pressure_percent_max", rounded(protocol.pressure_percent_max)},
+                 {"pressure_source", pressure_source_json(protocol.pressure_source)},
+                 {"pressure_source_max", pressure_source_json(protocol.pressure_source_max)},
                  {"sockets", protocol.sockets},
                  {"states", states_json(protocol.states)},
                  {"addresses", std::move(addresses)}};

@@ -67,16 +67,23 @@ json process_json(const ProcessRow& row, size_t top_destinations, bool identitie
     // capture records pids only.
     object["exited"] = identities_read ? json(true) : json(nullptr);
   }
-  object["ports_in_use"] = row.ports_in_use;
+  // ports_in_use is sockets_in_range under its ephport.snapshot/1 name,
+  // kept for the consumers of that schema.
+  object["sockets_in_range"] = row.sockets_in_range;
+  object["ports"] = row.ports;
+  object["ports_in_use"] = row.sockets_in_range;
   object["sockets"] = row.sockets;
   object["listening_ports"] = row.listening_ports;
   object["shared_sockets"] = row.shared_sockets;
   json protocols = json::object();
   for (Protocol protocol : {Protocol::tcp, Protocol::udp}) {
     auto index = static_cast<size_t>(protocol);
-    if (row.protocol_ports[index] != 0) {
+    if (row.protocol_sockets[index] != 0) {
       protocols[std::string(protocol_name(protocol))] = {
-          {"ports_in_use", row.protocol_ports[index]}, {"states", states_json(row.states[index])}};
+          {"sockets_in_range", row.protocol_sockets[index]},
+          {"ports", row.protocol_ports[index]},
+          {"ports_in_use", row.protocol_sockets[index]},
+          {"states", states_json(row.states[index])}};
     }
   }
   object["protocols"] = std::move(protocols);
@@ -84,7 +91,9 @@ json process_json(const ProcessRow& row, size_t top_destinations, bool identitie
   for (const ProcessAddress& address : row.addresses) {
     addresses.push_back({{"protocol", protocol_name(address.protocol)},
                          {"address", address.address.str()},
-                         {"ports_in_use", address.ports_in_use}});
+                         {"sockets_in_range", address.sockets_in_range},
+                         {"ports", address.ports},
+                         {"ports_in_use", address.sockets_in_range}});
   }
   object["addresses"] = std::move(addresses);
   json destinations = json::array();
@@ -138,7 +147,8 @@ Sheet process_sheet(const Analysis& analysis) {
                {"Process", left},
                {"User", left},
                {"Cgroup", left},
-               {"EPorts", right},
+               {"Sockets", right},
+               {"Ports", right},
                {"ESTAB", right},
                {"CLOSE_WAIT", right},
                {"Listen", right},
@@ -161,7 +171,8 @@ Sheet process_sheet(const Analysis& analysis) {
          : analysis.owners.identities_read ? "(exited)"
                                            : "-",
          info != nullptr ? info->user : "-", info != nullptr ? cgroup_cell(*info) : "-",
-         std::to_string(row.ports_in_use), count_of(row.states[tcp], SockState::established),
+         std::to_string(row.sockets_in_range), std::to_string(row.ports),
+         count_of(row.states[tcp], SockState::established),
          count_of(row.states[tcp], SockState::close_wait), std::to_string(row.listening_ports),
          info != nullptr && info->fd_count >= 0 ? std::to_string(info->fd_count) : "-", top,
          info != nullptr && !info->exe.empty() ? info->exe : "-"});

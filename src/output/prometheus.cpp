@@ -347,7 +347,12 @@ void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>
       {"ephport_local_address_listening_ports",
        "Distinct listening ports on the address or a wildcard.", false,
        [](const AddressRow& a) { return static_cast<double>(a.listening_ports); }},
-      {"ephport_local_address_time_wait_sockets", "TIME_WAIT sockets on the address.", false,
+      {"ephport_local_address_sockets",
+       "Sockets holding the ports ephport_local_address_ports_in_use counts: on a port of the "
+       "range, on the address or an overlapping wildcard (for 0.0.0.0 and ::, on every address "
+       "a bind() there must avoid).",
+       false, [](const AddressRow& a) { return static_cast<double>(a.sockets); }},
+      {"ephport_local_address_time_wait_sockets", "Of those sockets, the ones in TIME_WAIT.", false,
        [](const AddressRow& a) {
          return static_cast<double>(state_count(a.states, SockState::time_wait));
        }},

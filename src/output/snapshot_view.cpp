@@ -41,10 +41,12 @@ std::string render_notes(const Analysis& analysis) {
   if (analysis.bind_state != BindState::exact && analysis.has_tcp) {
     out += fmt::format(
         "note: figures marked ~ are estimates: which ESTABLISHED/TIME_WAIT ports came from "
-        "bind() is guessed from port parity{}; at worst TCP pressure is {}% and the least "
+        "bind() is guessed from port parity{}; at worst TCP pressure is {}% ({}) and the least "
         "connect_free {} (--format json: the _min/_max bounds)\n",
         analysis.bind_state_note.empty() ? std::string() : " (" + analysis.bind_state_note + ")",
-        format_percent(analysis.tcp.pressure_percent_max), analysis.tcp.least_connect_free_min);
+        format_percent(analysis.tcp.pressure_percent_max),
+        pressure_source_cell(analysis.tcp.pressure_source_max),
+        analysis.tcp.least_connect_free_min);
   }
   if (analysis.host.source == SocketSource::procfs) {
     out += "note: source /proc/net: bound-only sockets are not listed, figures may be too low\n";

@@ -17,7 +17,8 @@ Sheet protocol_sheet(const Analysis& analysis) {
                {"Sockets", right},
                {"TimeWait", right},
                {"Destinations", right},
-               {"Pressure%", right}},
+               {"Pressure%", right},
+               {"PressureFrom", left}},
               {}};
   // B and the pressure depend on the bind state: marked when estimated.
   const std::string mark = estimate_mark(analysis, true);
@@ -37,7 +38,8 @@ Sheet protocol_sheet(const Analysis& analysis) {
          std::to_string(protocol.sockets),
          std::to_string(protocol.states[static_cast<size_t>(SockState::time_wait)]),
          std::to_string(protocol.destination_count),
-         (tcp ? mark : "") + format_percent(protocol.pressure_percent)});
+         (tcp ? mark : "") + format_percent(protocol.pressure_percent),
+         pressure_source_cell(protocol.pressure_source)});
   };
   if (analysis.has_tcp) {
     add(analysis.tcp);
@@ -46,6 +48,17 @@ Sheet protocol_sheet(const Analysis& analysis) {
     add(analysis.udp);
   }
   return sheet;
+}
+
+std::string pressure_source_cell(const std::optional<PressureSource>& source) {
+  if (!source) {
+    return "-";
+  }
+  if (!source->destination) {
+    return source->local_address.str();
+  }
+  return fmt::format("{} -> {}", source->local_address.str(),
+                     format_endpoint(source->remote_address, source->remote_port));
 }
 
 Sheet destination_sheet(const Analysis& analysis, const ProtocolAnalysis& protocol,

@@ -199,6 +199,90 @@ TEST(Aggregator, PressureIsTheWorstAddressOrDestination) {
   EXPECT_EQ(row_for(analysis.tcp, "127.0.0.2").worst_destination->remote_address, ip("127.0.0.6"));
 }
 
+// A wildcard row counts the ports of every socket a bind() there must
+// avoid; its states and sockets must count those same sockets (issue #11:
+// "ports_in_use 4" beside "states {CLOSE: 1}" was read as 4 idle ports).
+TEST(Aggregator, AddressRowStatesCountTheSocketsBehindItsPorts) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::listen, "127.0.0.1", 8080, "0.0.0.0", 0));  // outside the range
+  aggregator.add(tcp(SockState::close, "0.0.0.0", 40003, "0.0.0.0", 0));    // bound-only
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 8080));
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40000));  // child
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40001, "127.0.0.1", 8080));
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 8080, "127.0.0.1", 40001));  // child
+  aggregator.add(tcp(SockState::time_wait, "127.0.0.2", 40000, "127.0.0.1", 8080));
+  aggregator.add(tcp(SockState::time_wait, "127.0.0.2", 40002, "127.0.0.1", 8080));
+  Analysis analysis = aggregator.finish(0);
+  auto count = [](const AddressRow& row, SockState state) {
+    return row.states[static_cast<size_t>(state)];
+  };
+
+  const AddressRow& any = row_for(analysis.tcp, "0.0.0.0");
+  EXPECT_EQ(any.ports_in_use, 4u);  // 40000-40003
+  EXPECT_EQ(any.sockets, 5u);
+  EXPECT_EQ(count(any, SockState::established), 2u);
+  EXPECT_EQ(count(any, SockState::time_wait), 2u);
+  EXPECT_EQ(count(any, SockState::close), 1u);
+  EXPECT_EQ(count(any, SockState::listen), 0u) << "port 8080 is not one of the range";
+
+  // A specific address: its own sockets and the overlapping wildcard's.
+  const AddressRow& loopback = row_for(analysis.tcp, "127.0.0.1");
+  EXPECT_EQ(loopback.ports_in_use, 3u);  // 40000, 40001, 40003
+  EXPECT_EQ(loopback.sockets, 3u);
+  EXPECT_EQ(count(loopback, SockState::established), 2u) << "not the children on 8080";
+  EXPECT_EQ(count(loopback, SockState::close), 1u);
+  EXPECT_EQ(count(loopback, SockState::listen), 0u);
+
+  const AddressRow& second = row_for(analysis.tcp, "127.0.0.2");
+  EXPECT_EQ(second.ports_in_use, 3u);  // 40000, 40002, 40003
+  EXPECT_EQ(count(second, SockState::time_wait), 2u);
+  EXPECT_EQ(count(second, SockState::close), 1u);
+  EXPECT_EQ(second.sockets, 3u);
+}
+
+// Ports held on two addresses, neither above 50%: bind(0.0.0.0:0) finds 9
+// of 10 taken, and the pressure must say the 0.0.0.0 row sets it.
+TEST(Aggregator, PressureSourceIsTheWildcardWhenNoSpecificRowReachesIt) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  for (uint16_t port = 40000; port < 40005; ++port) {
+    aggregator.add(tcp(SockState::close, "127.0.0.1", port, "0.0.0.0", 0));
+  }
+  for (uint16_t port = 40005; port < 40009; ++port) {
+    aggregator.add(tcp(SockState::close, "127.0.0.2", port, "0.0.0.0", 0));
+  }
+  Analysis analysis = aggregator.finish(0);
+  EXPECT_DOUBLE_EQ(analysis.tcp.pressure_percent, 90.0);
+  ASSERT_TRUE(analysis.tcp.pressure_source.has_value());
+  EXPECT_FALSE(analysis.tcp.pressure_source->destination);
+  EXPECT_EQ(analysis.tcp.pressure_source->local_address, ip("0.0.0.0"));
+  EXPECT_FALSE(analysis.udp.pressure_source.has_value()) << "nothing in use: no source";
+}
+
+// A destination at the same usage as 0.0.0.0 (it cannot exceed it: every
+// port it cannot use is held on some IPv4 address) is the more specific row.
+TEST(Aggregator, PressureSourceIsTheMostSpecificRowAtThePressure) {
+  HostFacts host = small_host();
+  Aggregator aggregator(host, nullptr);
+  aggregator.add(tcp(SockState::close, "127.0.0.3", 40009, "0.0.0.0", 0));
+  for (uint16_t port = 40000; port < 40006; ++port) {
+    aggregator.add(tcp(SockState::established, "127.0.0.1", port, "127.0.0.5", 443));
+  }
+  aggregator.add(tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.6", 443));
+  Analysis analysis = aggregator.finish(1);  // the --top cut leaves the source
+  EXPECT_DOUBLE_EQ(analysis.tcp.pressure_percent, 70.0);
+  EXPECT_DOUBLE_EQ(row_for(analysis.tcp, "0.0.0.0").usage_percent, 70.0);
+  ASSERT_TRUE(analysis.tcp.pressure_source.has_value());
+  const PressureSource& source = *analysis.tcp.pressure_source;
+  EXPECT_TRUE(source.destination);
+  EXPECT_EQ(source.local_address, ip("127.0.0.1"));
+  EXPECT_EQ(source.remote_address, ip("127.0.0.5"));
+  EXPECT_EQ(source.remote_port, 443);
+  ASSERT_TRUE(analysis.tcp.pressure_source_max.has_value());
+  EXPECT_EQ(analysis.tcp.pressure_source_max->remote_address, ip("127.0.0.5"));
+}
+
 TEST(Aggregator, OddRangeGuaranteesOneLessForTcp) {
   HostFacts host = small_host();
   host.set_range({40000, 40010});

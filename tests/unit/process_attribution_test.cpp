@@ -41,9 +41,9 @@ TEST(ProcessAttribution, NamesTheProcessHoldingPortsOfTheRange) {
   ASSERT_EQ(analysis.processes.size(), 1u);
   const ProcessRow& row = analysis.processes[0];
   EXPECT_EQ(row.pid, 6738u);
-  EXPECT_EQ(row.ports_in_use, 7u);
-  EXPECT_EQ(row.protocol_ports[static_cast<size_t>(Protocol::tcp)], 5u);
-  EXPECT_EQ(row.protocol_ports[static_cast<size_t>(Protocol::udp)], 2u);
+  EXPECT_EQ(row.sockets_in_range, 7u);
+  EXPECT_EQ(row.protocol_sockets[static_cast<size_t>(Protocol::tcp)], 5u);
+  EXPECT_EQ(row.protocol_sockets[static_cast<size_t>(Protocol::udp)], 2u);
   EXPECT_EQ(row.listening_ports, 4u);
   EXPECT_EQ(row.shared_sockets, 1u);  // the listener its child inherited
   EXPECT_EQ(row.states[0][static_cast<size_t>(SockState::established)], 5u);
@@ -54,7 +54,7 @@ TEST(ProcessAttribution, NamesTheProcessHoldingPortsOfTheRange) {
   EXPECT_EQ(top.sockets, 2u);
   ASSERT_FALSE(row.addresses.empty());
   EXPECT_EQ(row.addresses.front().address.str(), "127.0.0.1");
-  EXPECT_EQ(row.addresses.front().ports_in_use, 3u);
+  EXPECT_EQ(row.addresses.front().sockets_in_range, 3u);
   EXPECT_EQ(analysis.owners.sockets_unattributed, 0u);
 }
 
@@ -96,6 +96,51 @@ TEST(ProcessAttribution, CountsSocketsWhoseOwnerIsUnknown) {
   EXPECT_TRUE(analysis.processes.empty());
   EXPECT_EQ(analysis.owners.sockets_unattributed, with_file);
   EXPECT_GT(with_file, 0u);
+}
+
+// One local port serves several destinations: a process's sockets on ports
+// of the range and the distinct ports they hold differ, per protocol and
+// per address (issue #11: EPorts counted sockets and was read as ports).
+TEST(ProcessAttribution, CountsSocketsAndDistinctPortsApart) {
+  HostFacts host = testing::small_host();
+  OwnerTable owners;
+  auto owned = [&](Protocol protocol, const char* local, uint16_t port, const char* remote,
+                   uint32_t inode) {
+    SocketRecord socket =
+        testing::socket_of(protocol, SockState::established, local, port, remote, 443);
+    socket.inode = inode;
+    owners.add(inode, 500);
+    return socket;
+  };
+  std::vector<SocketRecord> sockets = {
+      owned(Protocol::tcp, "127.0.0.1", 40000, "127.0.0.5", 1),
+      owned(Protocol::tcp, "127.0.0.1", 40000, "127.0.0.6", 2),  // same port, other destination
+      owned(Protocol::tcp, "127.0.0.1", 40001, "127.0.0.5", 3),
+      owned(Protocol::tcp, "127.0.0.2", 40000, "127.0.0.5", 4),  // same port, other address
+      owned(Protocol::udp, "127.0.0.1", 40000, "127.0.0.5", 5),
+  };
+  const OwnerScan scan = testing::scan_of(owners);
+  Aggregator aggregator(host, &scan);
+  for (const SocketRecord& socket : sockets) {
+    testing::add_owned(aggregator, &owners, socket);
+  }
+  Analysis analysis = aggregator.finish(0);
+  ASSERT_EQ(analysis.processes.size(), 1u);
+  const ProcessRow& row = analysis.processes[0];
+  const auto tcp = static_cast<size_t>(Protocol::tcp);
+  const auto udp = static_cast<size_t>(Protocol::udp);
+  EXPECT_EQ(row.sockets_in_range, 5u);
+  EXPECT_EQ(row.protocol_sockets[tcp], 4u);
+  EXPECT_EQ(row.protocol_ports[tcp], 2u);  // 40000 and 40001, whatever the address
+  EXPECT_EQ(row.protocol_sockets[udp], 1u);
+  EXPECT_EQ(row.protocol_ports[udp], 1u);
+  EXPECT_EQ(row.ports, 3u);  // TCP plus UDP: two pools
+  ASSERT_EQ(row.addresses.size(), 3u);
+  const ProcessAddress& busiest = row.addresses.front();
+  EXPECT_EQ(busiest.address, testing::ip("127.0.0.1"));
+  EXPECT_EQ(busiest.protocol, Protocol::tcp);
+  EXPECT_EQ(busiest.sockets_in_range, 3u);
+  EXPECT_EQ(busiest.ports, 2u);
 }
 
 ProcessRow named(uint32_t pid, const char* name, const char* exe) {

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "aggregator_fixtures.h"
 #include "analyze/aggregator.h"
 #include "collect_fixtures.h"
 #include "pipeline/sample.h"
@@ -281,6 +282,27 @@ TEST(Prometheus, TopAddressesListedBusiestFirstTheRestFolded) {
   EXPECT_DOUBLE_EQ(
       *value_of(parsed, "ephport_local_address_folded_max_usage_ratio", R"(protocol="tcp")"),
       analysis.tcp.addresses[5].usage_percent / 100);
+}
+
+// The wildcard rows' socket series count the sockets behind their
+// ports_in_use: TIME_WAIT sockets on specific addresses hold ports that
+// bind(0.0.0.0:0) must avoid (issue #11: they showed 0 beside 2 ports).
+TEST(Prometheus, WildcardRowSocketsAreTheOnesHoldingItsPorts) {
+  HostFacts host = testing::small_host();
+  Aggregator aggregator(host, nullptr);
+  for (uint16_t port : {40000, 40001}) {
+    aggregator.add(testing::socket_of(Protocol::tcp, SockState::time_wait, "127.0.0.2", port,
+                                      "127.0.0.1", 8080));
+  }
+  Analysis analysis = aggregator.finish(0);
+  Parsed parsed = parse_exposition(render_prometheus(&analysis, good_scrape(), {}));
+  for (const char* address : {"0.0.0.0", "::", "127.0.0.2"}) {
+    SCOPED_TRACE(address);
+    std::string labels = std::string(R"(protocol="tcp",address=")") + address + "\"";
+    EXPECT_EQ(value_of(parsed, "ephport_local_address_ports_in_use", labels), 2.0);
+    EXPECT_EQ(value_of(parsed, "ephport_local_address_time_wait_sockets", labels), 2.0);
+    EXPECT_EQ(value_of(parsed, "ephport_local_address_sockets", labels), 2.0);
+  }
 }
 
 // 10 000 destinations over 400 addresses: the series count stays what the

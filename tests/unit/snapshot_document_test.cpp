@@ -14,6 +14,7 @@
 #include "collect_fixtures.h"
 #include "output/csv.h"
 #include "output/json.h"
+#include "pipeline/sample.h"
 #include "temp_dir.h"
 #include "util/error.h"
 
@@ -65,6 +66,13 @@ TEST(SnapshotDocument, RoundTripsThroughTheJsonSink) {
   nlohmann::json original = nlohmann::json::parse(fixture("snapshot.json"));
   nlohmann::json again =
       nlohmann::json::parse(render_json(parse_snapshot_document(original.dump())));
+  // Written since the fixture was recorded (issue #11); their reading is
+  // tested below.
+  for (const char* protocol : {"tcp", "udp"}) {
+    for (nlohmann::json& row : again["protocols"][protocol]["addresses"]) {
+      row.erase("sockets");
+    }
+  }
   for (const char* key : {"schema", "computer", "time", "platform", "bind_state", "bind_state_note",
                           "expiry_window_ms", "owners"}) {
     EXPECT_EQ(again[key], original[key]) << key;
@@ -79,6 +87,39 @@ TEST(SnapshotDocument, RoundTripsThroughTheJsonSink) {
           << protocol << "." << key;
     }
   }
+}
+
+// What a current ephport writes about the pressure's source and the
+// sockets of each address row comes back as it was.
+TEST(SnapshotDocument, PressureSourceAndAddressSocketsRoundTrip) {
+  SampleOptions options;
+  options.linux_options.source = Source::procfs;
+  options.linux_options.proc_root = testing::fixture_path("proc");
+  options.linux_options.bind_state = LinuxOptions::BindState::estimate;
+  nlohmann::json written = nlohmann::json::parse(render_json(take_sample(options, nullptr)));
+  ASSERT_FALSE(written["protocols"]["tcp"]["pressure_source"].is_null());
+  nlohmann::json again =
+      nlohmann::json::parse(render_json(parse_snapshot_document(written.dump())));
+  for (const char* protocol : {"tcp", "udp"}) {
+    for (const char* key : {"pressure_source", "pressure_source_max", "addresses"}) {
+      EXPECT_EQ(again["protocols"][protocol][key], written["protocols"][protocol][key])
+          << protocol << "." << key;
+    }
+  }
+}
+
+// A document from before issue #11 names no source, and its address rows
+// have no `sockets`: they read as the sum of the row's states.
+TEST(SnapshotDocument, OlderDocumentsHaveNoPressureSource) {
+  Analysis analysis = parse_snapshot_document(fixture("snapshot.json"));
+  EXPECT_FALSE(analysis.tcp.pressure_source.has_value());
+  EXPECT_FALSE(analysis.tcp.pressure_source_max.has_value());
+  const AddressRow& v6 = analysis.tcp.addresses[2];
+  uint32_t sum = 0;
+  for (uint32_t count : v6.states) {
+    sum += count;
+  }
+  EXPECT_EQ(v6.sockets, sum);
 }
 
 TEST(SnapshotDocument, FieldsAddedLaterAreIgnored) {
