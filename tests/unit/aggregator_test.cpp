@@ -260,8 +260,9 @@ TEST(Aggregator, PressureSourceIsTheWildcardWhenNoSpecificRowReachesIt) {
   EXPECT_FALSE(analysis.udp.pressure_source.has_value()) << "nothing in use: no source";
 }
 
-// A destination at the same usage as 0.0.0.0 (it cannot exceed it: every
-// port it cannot use is held on some IPv4 address) is the more specific row.
+// A destination at the same usage as 0.0.0.0 (here every port it cannot use
+// is held on some IPv4 address, so it cannot exceed it) is the more specific
+// row.
 TEST(Aggregator, PressureSourceIsTheMostSpecificRowAtThePressure) {
   HostFacts host = small_host();
   Aggregator aggregator(host, nullptr);
