@@ -147,6 +147,13 @@ TEST(Aggregator, DualStackOverlapFollowsV6Only) {
   EXPECT_EQ(row_for(result, "0.0.0.0").bind_free, 7u);  // dual, v4_any, client6
   EXPECT_EQ(row_for(result, "::").bind_free, 6u);       // everything
   EXPECT_EQ(row_for(result, "::1").bind_free, 7u);      // dual, v6only, client6
+  // Each row's sockets are those same ones, each counted once though a
+  // query merges several wildcard groups.
+  EXPECT_EQ(row_for(result, "0.0.0.0").sockets, 3u);
+  EXPECT_EQ(row_for(result, "0.0.0.0").states[static_cast<size_t>(SockState::listen)], 2u);
+  EXPECT_EQ(row_for(result, "::").sockets, 4u);
+  EXPECT_EQ(row_for(result, "::1").sockets, 3u);
+  EXPECT_EQ(row_for(result, "::1").states[static_cast<size_t>(SockState::established)], 1u);
   EXPECT_EQ(result.bind_owned_ports, 3u);
   EXPECT_EQ(destination(result, "::1", 443).connect_free, 6u);  // 10 - B(3) - itself
 }
