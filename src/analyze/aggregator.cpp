@@ -447,8 +447,12 @@ Analysis Aggregator::finish(size_t top) {
     analysis.owners.method = owners_->method;
     analysis.owners.processes_scanned = owners_->processes_scanned;
     analysis.owners.processes_unreadable = owners_->processes_unreadable;
-    analysis.owners.complete = owners_->processes_unreadable == 0;
     analysis.owners.sockets_unattributed = attribution_.unattributed();
+    // An unreadable process matters only if a socket here lost its owner:
+    // with --netns all (one scan for the host) or as non-root, most
+    // unreadable processes hold no socket of this namespace.
+    analysis.owners.complete =
+        owners_->processes_unreadable == 0 || analysis.owners.sockets_unattributed == 0;
     analysis.processes = attribution_.finish_processes();
   }
   return analysis;

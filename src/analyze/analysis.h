@@ -167,7 +167,9 @@ struct ProcessRow {
 
 struct OwnerSummary {
   bool resolved = false;  // false with --no-owners or when reading a saved file
-  bool complete = false;  // every process's fd table could be read
+  // Every socket's owners are known: every process's fd table could be
+  // read, or every socket with a file was found in the ones that could.
+  bool complete = false;
   uint64_t processes_scanned = 0;
   uint64_t processes_unreadable = 0;
   OwnerMethod method = OwnerMethod::none;

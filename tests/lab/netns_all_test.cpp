@@ -7,11 +7,14 @@
 #include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iterator>
+#include <sstream>
 
 #include "lab_support.h"
 #include "netns_holder.h"
@@ -167,6 +170,72 @@ TEST_F(NetnsAllTest, EveryNamespaceWithItsOwnRangeAndFigures) {
         std::string::npos)
         << table.out;
   }
+}
+
+// Issue #11: `+` on #OfPids (a lower bound) was put in every namespace as
+// soon as one process of the host could not be read. Run as nobody with
+// CAP_SYS_ADMIN (to enter namespaces, not to read others' fds): namespace
+// "open" is held by a process that became nobody (readable), "closed" by
+// root's (unreadable). Only "closed" may be marked.
+TEST_F(NetnsAllTest, PidsMarkedOnlyWhereAnOwnerIsUnreadable) {
+  const std::string suffix = std::to_string(::getpid());
+  NamedNetns open("ephport-all-open-" + suffix);
+  NamedNetns closed("ephport-all-closed-" + suffix);
+  NetnsHolder holder_open(open.path(), [](Lab& lab) {
+    std::string ready = build(kA)(lab);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
+      throw std::runtime_error("cannot become nobody");
+    }
+    ::prctl(PR_SET_DUMPABLE, 1);  // setuid made /proc/PID root's; give it back
+    return ready;
+  });
+  NetnsHolder holder_closed(closed.path(), build(kB));
+  ASSERT_EQ(std::stoi(holder_open.wait_ready()), kA.connections);
+  ASSERT_EQ(std::stoi(holder_closed.wait_ready()), kB.connections);
+
+  TempDir dir;
+  const auto run_as_nobody = [&](const std::string& arguments) {
+    const std::string command = fmt::format(
+        "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+sys_admin "
+        "--ambient-caps=+sys_admin {} snapshot --netns all --owner-source procfs {} >{} 2>{}",
+        EPHPORT_BINARY, arguments, dir.file("out"), dir.file("err"));
+    const int status = std::system(command.c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << status << read_file(dir.file("err"));
+    return read_file(dir.file("out"));
+  };
+  const Json wrapper = Json::parse(run_as_nobody("--format json"));
+  const Json open_snapshot = namespace_named(wrapper, open.name());
+  const Json closed_snapshot = namespace_named(wrapper, closed.name());
+  EXPECT_GT(open_snapshot.at("owners").at("processes_unreadable").get<int>(), 0)
+      << "root's processes are unreadable to nobody";
+  EXPECT_EQ(open_snapshot.at("owners").at("sockets_unattributed"), 0);
+  EXPECT_EQ(open_snapshot.at("owners").at("complete"), true) << open_snapshot.at("owners");
+  EXPECT_GT(closed_snapshot.at("owners").at("sockets_unattributed").get<int>(), 0);
+  EXPECT_EQ(closed_snapshot.at("owners").at("complete"), false) << closed_snapshot.at("owners");
+
+  // The table: 127.0.0.1's #OfPids is 1 in "open", a lower bound (0+) in
+  // "closed"; the seed's columns are followed by Netns.
+  size_t open_rows = 0;
+  size_t closed_rows = 0;
+  for (const std::string& line : split_lines(run_as_nobody(""))) {
+    std::istringstream words(line);
+    const std::vector<std::string> cells{std::istream_iterator<std::string>(words),
+                                         std::istream_iterator<std::string>()};
+    if (cells.size() < 10 || cells[2] != "127.0.0.1" || cells[9] != "tcp") {
+      continue;
+    }
+    // The label is the name, "/unit" after it when the holder has one.
+    if (cells[8].rfind(open.name(), 0) == 0) {
+      ++open_rows;
+      EXPECT_EQ(cells[7], "1") << line;
+    } else if (cells[8].rfind(closed.name(), 0) == 0) {
+      ++closed_rows;
+      EXPECT_EQ(cells[7], "0+") << line;
+    }
+  }
+  EXPECT_EQ(open_rows, 1u);
+  EXPECT_EQ(closed_rows, 1u);
 }
 
 TEST_F(NetnsAllTest, LogCoversEveryNamespaceInEverySample) {

@@ -325,6 +325,32 @@ TEST(Aggregator, PidsCountOwnersOnTheAddressAndWildcard) {
   EXPECT_EQ(row_for(analysis.tcp, "127.0.0.2").pids, 3u);  // 1 + 3 + 4
 }
 
+// Issue #11: #OfPids is a lower bound (complete false, "+" in the table)
+// only when a socket's owner could not be read, not whenever some process
+// of the host (another user's, another namespace's) could not be.
+TEST(Aggregator, OwnersIncompleteOnlyWhereASocketLostItsOwner) {
+  OwnerTable owners;
+  owners.add(101, 7);
+  owners.set_process_counts(5, 4);  // four processes unreadable
+  SocketRecord client = tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 22);
+  client.inode = 101;
+  SocketRecord hidden = tcp(SockState::established, "127.0.0.1", 40001, "127.0.0.1", 22);
+  hidden.inode = 102;  // held by one of the unreadable processes
+  const OwnerScan scan = testing::scan_of(owners);
+  for (bool with_hidden : {false, true}) {
+    SCOPED_TRACE(with_hidden);
+    Aggregator aggregator(small_host(), &scan);
+    testing::add_owned(aggregator, &owners, client);
+    if (with_hidden) {
+      testing::add_owned(aggregator, &owners, hidden);
+    }
+    const Analysis analysis = aggregator.finish(0);
+    EXPECT_EQ(analysis.owners.processes_unreadable, 4u);
+    EXPECT_EQ(analysis.owners.sockets_unattributed, with_hidden ? 1u : 0u);
+    EXPECT_EQ(analysis.owners.complete, !with_hidden);
+  }
+}
+
 }  // namespace
 }  // namespace ephport
 
