@@ -87,6 +87,8 @@ CommandRunner add_snapshot_command(CLI::App& app) {
       return -1;
     }
     SampleOptions sample = options->common.to_sample_options();
+    // The table's notes say why figures are estimated; stderr would repeat it.
+    sample.bind_state_note_on_stderr = options->format != Format::table;
     bool processes = options->processes || !options->filter.empty();
     check_process_options(*options, processes);
     if (processes && options->common.no_owners) {

@@ -43,6 +43,11 @@ Analysis SampleSession::take(CaptureWriter* save, std::optional<size_t> top,
   });
   Analysis analysis = aggregator.finish(top.value_or(options_.top));
   analysis.bind_state_note = facts.bind_state_note;
+  if (!facts.bind_state_note.empty() && options_.bind_state_note_on_stderr &&
+      !bind_state_note_said_) {
+    fmt::print(stderr, "ephport: note: {}; bind state estimated\n", facts.bind_state_note);
+    bind_state_note_said_ = true;
+  }
   analysis.host.source = source;
   analysis.has_tcp = options_.collect.tcp;
   analysis.has_udp = options_.collect.udp;

@@ -3,7 +3,9 @@
 // behaviour (quoted above each test).
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -110,6 +112,54 @@ TEST(CliRoughEdges, FleetLogWhereNoHostAnswersFails) {
             std::string::npos)
       << run.err;
   EXPECT_NE(read_file(log).find("127.0.0.1:1"), std::string::npos) << "the row is still logged";
+}
+
+// Runs ephport as the user nobody (no CAP_BPF: the bind state is
+// estimated), as an unprivileged monitoring agent would.
+RunResult run_as_nobody(const std::string& arguments) {
+  TempDir dir;
+  const std::string command = "setpriv --reuid=nobody --regid=nogroup --clear-groups " +
+                              std::string(EPHPORT_BINARY) + " " + arguments + " >" +
+                              dir.file("out") + " 2>" + dir.file("err");
+  const int status = std::system(command.c_str());
+  RunResult run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = read_file(dir.file("out"));
+  run.err = read_file(dir.file("err"));
+  return run;
+}
+
+size_t lines_with(const std::string& text, std::string_view what) {
+  size_t count = 0;
+  for (const std::string& line : split_lines(text)) {
+    count += line.find(what) != std::string::npos ? 1 : 0;
+  }
+  return count;
+}
+
+// Was: as nobody the reason BPF failed, with the setcap/AmbientCapabilities
+// hint, on stderr and again in the table's note; now once per run, where
+// the reader looks: the table's notes, else stderr (CSV, log: once, not per
+// sample).
+TEST(CliRoughEdges, BpfNoticeOncePerRun) {
+  struct Case {
+    const char* arguments;
+    bool in_table;
+  };
+  for (const Case& each :
+       {Case{"snapshot --proto tcp", true}, Case{"snapshot --format csv", false},
+        Case{"log --count 3 --interval 0.1 --no-evidence --output /dev/null", false},
+        Case{"log --count 2 --interval 0.1 --no-evidence --format csv "
+             "--output /dev/null",
+             false}}) {
+    SCOPED_TRACE(each.arguments);
+    const RunResult run = run_as_nobody(each.arguments);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    const std::string both = run.out + run.err;
+    EXPECT_EQ(lines_with(both, "setcap cap_bpf,cap_perfmon+ep"), 1u) << both;
+    EXPECT_EQ(lines_with(both, "AmbientCapabilities=CAP_BPF CAP_PERFMON"), 1u) << both;
+    EXPECT_EQ(lines_with(each.in_table ? run.out : run.err, "setcap"), 1u) << both;
+  }
 }
 
 }  // namespace

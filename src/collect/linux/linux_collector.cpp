@@ -1,7 +1,5 @@
 #include "collect/linux/linux_collector.h"
 
-#include <fmt/format.h>
-
 #include <utility>
 
 #include "collect/linux/bind_state.h"
@@ -111,7 +109,7 @@ void LinuxCollector::end_sample() {
 
 // Reads the BPF bind state when asked and possible. Sets `note` to why the
 // figures stay estimated when BPF was tried and failed. In auto mode a
-// failure is said once on stderr, then not retried.
+// failure is not retried: the same note comes with every later sample.
 std::optional<PortSet> LinuxCollector::read_exact_bind_state(std::string& note) {
   using Mode = LinuxOptions::BindState;
   if (options_.bind_state == Mode::estimate || !request_.tcp) {
@@ -128,7 +126,6 @@ std::optional<PortSet> LinuxCollector::read_exact_bind_state(std::string& note) 
       throw;
     }
     bind_state_unavailable_ = error.what();
-    fmt::print(stderr, "ephport: note: {}; bind state estimated\n", bind_state_unavailable_);
     note = bind_state_unavailable_;
     return std::nullopt;
   }
