@@ -126,8 +126,14 @@ CommandRunner add_analyze_command(CLI::App& app) {
   auto options = std::make_shared<SnapshotOptions>();
   auto file = std::make_shared<std::string>();
   CLI::App* command =
-      app.add_subcommand("analyze", "Analyse a file written by `ephport snapshot --save`");
-  command->add_option("FILE", *file, "Saved snapshot")->required();
+      app.add_subcommand("analyze",
+                         "Analyse a file written by `ephport snapshot --save`, or an evidence "
+                         "bundle of `ephport log`");
+  command
+      ->add_option("FILE", *file,
+                   "Saved snapshot, or an evidence bundle's directory or sockets.capture.jsonl "
+                   "(its processes named from the bundle's processes.json)")
+      ->required();
   add_analysis_options(*command, options->common);
   add_format_option(*command, options->format, {Format::table, Format::csv, Format::json},
                     "Output format");

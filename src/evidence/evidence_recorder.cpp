@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "collect/import/bundle_files.h"
 #include "collect/import/capture_file.h"
 #include "collect/linux/process_info.h"
 #include "collect/linux/sysctl.h"
@@ -137,7 +138,7 @@ void EvidenceRecorder::write_bundle(const Analysis& trigger) {
   EvidenceBundle bundle(directory_, trigger.host.time);
   // A fresh sample whose raw sockets and analysis agree with each other,
   // every destination listed.
-  CaptureWriter sockets(bundle.path_of("sockets.capture.jsonl"));
+  CaptureWriter sockets(bundle.path_of(kBundleCaptureFile));
   Analysis analysis = session_.take(&sockets, 0);
   sockets.finish();
   bundle.write_file("snapshot.json", render_json(analysis));
@@ -146,13 +147,13 @@ void EvidenceRecorder::write_bundle(const Analysis& trigger) {
   for (const ProcessRow& row : analysis.processes) {
     processes.push_back(process_json(row, 0, true));
   }
-  json table = {{"schema", "ephport.processes/1"},
+  json table = {{"schema", kProcessesSchema},
                 {"computer", analysis.host.computer},
                 {"time", format_rfc3339_utc(analysis.host.time, true)},
                 {"owners_method", owner_method_name(analysis.owners.method)},
                 {"processes", std::move(processes)},
                 {"unowned", unowned_json(analysis.tcp.unowned)}};
-  bundle.write_file("processes.json", dump_json(table, true));
+  bundle.write_file(kBundleProcessesFile, dump_json(table, true));
 
   json sysctls = json::object();
   for (const auto& [name, value] :

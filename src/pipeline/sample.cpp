@@ -2,13 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <optional>
+#include <unordered_set>
 #include <utility>
 
 #include "analyze/aggregator.h"
+#include "collect/import/bundle_files.h"
 #include "collect/import/capture_file.h"
 #include "snapshot/port_range_parse.h"
 #include "util/error.h"
+#include "util/time_format.h"
 
 namespace ephport {
 
@@ -69,7 +73,58 @@ Analysis take_sample(const SampleOptions& options, CaptureWriter* save) {
   return session.take(save);
 }
 
-Analysis analyze_capture(const std::string& path, const SampleOptions& options) {
+namespace {
+// `analyze BUNDLE`: a directory is read as an evidence bundle, through its
+// capture; any other directory is bad input.
+std::string capture_path(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error)) {
+    return path;  // read_capture() says what is wrong with it
+  }
+  const std::filesystem::path capture = std::filesystem::path(path) / kBundleCaptureFile;
+  if (!std::filesystem::is_regular_file(capture, error)) {
+    throw InputError(fmt::format("{} is a directory, not an evidence bundle (no {} in it)", path,
+                                 kBundleCaptureFile));
+  }
+  return capture.string();
+}
+
+// A bundle's capture records each socket's pids; the identities of those
+// processes are in the bundle's processes.json, of the same sample.
+void name_recorded_processes(Analysis& analysis, const std::string& capture) {
+  const std::filesystem::path path(capture);
+  if (path.filename() != kBundleCaptureFile || analysis.processes.empty()) {
+    return;
+  }
+  const std::filesystem::path processes = path.parent_path() / kBundleProcessesFile;
+  std::error_code error;
+  if (!std::filesystem::exists(processes, error)) {
+    return;
+  }
+  std::unordered_set<uint32_t> pids;
+  for (const ProcessRow& row : analysis.processes) {
+    pids.insert(row.pid);
+  }
+  RecordedIdentities recorded = read_recorded_identities(processes.string(), pids);
+  const std::string sample_time = format_rfc3339_utc(analysis.host.time, true);
+  if (recorded.time != sample_time) {
+    fmt::print(stderr,
+               "ephport: note: {} is of another sample ({}, the capture's is {}); processes are "
+               "not named\n",
+               processes.string(), recorded.time, sample_time);
+    return;
+  }
+  for (ProcessRow& row : analysis.processes) {
+    auto found = recorded.by_pid.find(row.pid);
+    if (found != recorded.by_pid.end()) {
+      row.info = std::move(found->second);
+    }
+  }
+}
+}  // namespace
+
+Analysis analyze_capture(const std::string& given_path, const SampleOptions& options) {
+  const std::string path = capture_path(given_path);
   std::optional<Aggregator> aggregator;
   CaptureExtras recorded;
   read_capture(
@@ -95,7 +150,8 @@ Analysis analyze_capture(const std::string& path, const SampleOptions& options) 
   analysis.has_tcp = options.collect.tcp;
   analysis.has_udp = options.collect.udp;
   // Owners come as the capture recorded their pids (OwnerMethod::capture);
-  // identities were not saved.
+  // identities only when it is a bundle's.
+  name_recorded_processes(analysis, path);
   return analysis;
 }
 

@@ -55,7 +55,9 @@ class SampleSession {
 // One sample of the current network namespace (a session used once).
 Analysis take_sample(const SampleOptions& options, CaptureWriter* save);
 
-// Analyses a file written by `snapshot --save`.
+// Analyses a file written by `snapshot --save`, or an evidence bundle (its
+// directory or its sockets.capture.jsonl), whose processes are then named
+// from its processes.json.
 Analysis analyze_capture(const std::string& path, const SampleOptions& options);
 
 // Parses "FIRST-LAST" (1..65535, FIRST <= LAST); throws InputError naming `what`.

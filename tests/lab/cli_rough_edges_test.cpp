@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "lab_support.h"
@@ -159,6 +161,75 @@ TEST(CliRoughEdges, BpfNoticeOncePerRun) {
     EXPECT_EQ(lines_with(both, "setcap cap_bpf,cap_perfmon+ep"), 1u) << both;
     EXPECT_EQ(lines_with(both, "AmbientCapabilities=CAP_BPF CAP_PERFMON"), 1u) << both;
     EXPECT_EQ(lines_with(each.in_table ? run.out : run.err, "setcap"), 1u) << both;
+  }
+}
+
+// Was: `analyze BUNDLE/sockets.capture.jsonl --processes` listed the pids
+// with "-" for every name although the bundle's processes.json names them,
+// and `analyze BUNDLE` was refused as a directory. The test process holds
+// five connections in a lab namespace; `log` writes a bundle at once.
+class CliRoughEdgesBundle : public LabTest {};
+
+TEST_F(CliRoughEdgesBundle, AnalyzeOfABundleNamesItsProcesses) {
+  lab().set_range(40000, 40019);
+  lab().listen("127.0.0.1", 8080);
+  lab().connect("127.0.0.1", "127.0.0.1", 8080, 5);
+  TempDir dir;
+  const RunResult log =
+      run_ephport({"log", "--count", "1", "--evidence-at", "0", "--output", dir.file("ports.log")});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  std::string bundle;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file("evidence"))) {
+    bundle = entry.path().string();
+  }
+  ASSERT_FALSE(bundle.empty()) << log.err;
+  const std::string self = std::to_string(::getpid());
+
+  const RunResult table =
+      run_ephport({"analyze", bundle + "/sockets.capture.jsonl", "--processes"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  bool named = false;
+  for (const std::string& line : split_lines(table.out)) {
+    std::istringstream words(line);
+    std::string pid, name;
+    words >> pid >> name;
+    if (pid == self) {
+      EXPECT_EQ(name, "lab_tests") << table.out;
+      named = true;
+    }
+  }
+  EXPECT_TRUE(named) << table.out;
+
+  for (const std::string& path : {bundle, bundle + "/"}) {
+    const RunResult json = run_ephport({"analyze", path, "--format", "json", "--pid", self});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const Json processes = Json::parse(json.out).at("processes");
+    ASSERT_EQ(processes.size(), 1u) << json.out;
+    EXPECT_EQ(processes[0].at("name"), "lab_tests");
+    EXPECT_EQ(processes[0].at("exe"), std::filesystem::read_symlink("/proc/self/exe").string());
+    EXPECT_EQ(processes[0].at("ports_in_use"), 5);
+  }
+
+  // A directory that is no bundle is still bad input.
+  const RunResult not_bundle = run_ephport({"analyze", dir.path()});
+  EXPECT_EQ(not_bundle.exit_code, 2);
+  EXPECT_EQ(not_bundle.err, "ephport: " + dir.path() +
+                                " is a directory, not an evidence bundle (no "
+                                "sockets.capture.jsonl in it)\n");
+
+  // A damaged or hostile processes.json: one line naming it, exit 2.
+  const std::string processes = bundle + "/processes.json";
+  for (const std::string& content :
+       {std::string("{\"schema\":\"ephport.processes/1\",\"processes\":[{\"pid\":") + self +
+            ",\"name\":7}]}",
+        std::string(200000, '['),
+        "{\"schema\":\"ephport.processes/1\",\"x\":\"" + std::string(1 << 20, 'a') + "\"}"}) {
+    std::ofstream(processes, std::ios::trunc) << content;
+    const RunResult run = run_ephport({"analyze", bundle, "--processes"});
+    EXPECT_EQ(run.exit_code, 2) << run.err.substr(0, 300);
+    EXPECT_EQ(line_count(run.err), 1u) << run.err.substr(0, 300);
+    EXPECT_EQ(run.err.rfind("ephport: " + processes + ": ", 0), 0u) << run.err.substr(0, 300);
+    EXPECT_EQ(run.out, "");
   }
 }
 
