@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -180,7 +181,8 @@ void write_protocols(Exposition& out, const Analysis& analysis,
   out.family("ephport_bind_state_exact", "gauge",
              "1 when the ports bind() owns were read from the kernel (BPF), 0 when estimated "
              "from sock_diag: then ephport_bind_owned_ports and the connect figures are "
-             "estimates, and ephport_pressure_ratio is their worst case.");
+             "estimates, each with its bounds (the _min_ports and _max_ports families), and "
+             "ephport_pressure_ratio is their worst case.");
   out.sample({}, uint64_t{analysis.bind_state == BindState::exact ? 1u : 0u});
 
   out.family("ephport_range_first_port", "gauge", "First port of the ephemeral range.");
@@ -372,6 +374,67 @@ void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>
   }
 }
 
+// With an estimated bind state (ephport_bind_state_exact 0), the bounds of
+// each estimated TCP series, written beside it: the kernel's figure lies
+// between them whatever bind() took (docs/model.md, "Estimates and their
+// bounds"). None with the exact state: those figures are the kernel's own.
+// UDP has no bind state to estimate.
+void write_estimate_bounds(Exposition& out, const Analysis& analysis,
+                           const MetricsOptions& options) {
+  if (analysis.bind_state == BindState::exact || !analysis.has_tcp) {
+    return;
+  }
+  const ProtocolAnalysis& tcp = analysis.tcp;
+  const std::string protocol = proto(tcp);
+  out.family("ephport_bind_owned_min_ports", "gauge",
+             "Lower bound of the estimate ephport_bind_owned_ports (bind state estimated): bind() "
+             "owns at least these ports of the range.");
+  out.sample({{"protocol", protocol}}, uint64_t{tcp.bind_owned_ports_min});
+  out.family("ephport_bind_owned_max_ports", "gauge",
+             "Upper bound of the estimate ephport_bind_owned_ports (bind state estimated): bind() "
+             "owns at most these ports of the range.");
+  out.sample({{"protocol", protocol}}, uint64_t{tcp.bind_owned_ports_max});
+
+  const size_t destinations = fold_destinations(tcp, options.top_destinations).listed;
+  for (const auto& [name, help, bound] :
+       {std::tuple{"ephport_destination_connect_free_min_ports",
+                   "Lower bound of the estimate ephport_destination_connect_free_ports (bind "
+                   "state estimated): the worst case, what alerts should use.",
+                   &DestinationRow::connect_free_min},
+        std::tuple{"ephport_destination_connect_free_max_ports",
+                   "Upper bound of the estimate ephport_destination_connect_free_ports (bind "
+                   "state estimated).",
+                   &DestinationRow::connect_free_max}}) {
+    out.family(name, "gauge", help);
+    for (size_t row = 0; row < destinations; ++row) {
+      const DestinationRow& d = tcp.destinations[row];
+      out.sample({{"protocol", protocol},
+                  {"local_address", d.local_address.str()},
+                  {"remote_address", d.remote_address.str()},
+                  {"remote_port", std::to_string(d.remote_port)}},
+                 uint64_t{d.*bound});
+    }
+  }
+
+  const AddressListing addresses = list_addresses(tcp, options.top_addresses);
+  for (const auto& [name, help, bound] :
+       {std::tuple{"ephport_local_address_connect_free_new_destination_min_ports",
+                   "Lower bound of the estimate "
+                   "ephport_local_address_connect_free_new_destination_ports (bind state "
+                   "estimated): the worst case.",
+                   &AddressRow::connect_free_new_destination_min},
+        std::tuple{"ephport_local_address_connect_free_new_destination_max_ports",
+                   "Upper bound of the estimate "
+                   "ephport_local_address_connect_free_new_destination_ports (bind state "
+                   "estimated).",
+                   &AddressRow::connect_free_new_destination_max}}) {
+    out.family(name, "gauge", help);
+    for (const AddressRow* a : addresses.with_series()) {
+      out.sample({{"protocol", protocol}, {"address", a->address.str()}}, uint64_t{a->*bound});
+    }
+  }
+}
+
 }  // namespace
 
 std::string escape_label_value(const std::string& value) {
@@ -406,6 +469,7 @@ std::string render_prometheus(const Analysis* analysis, const ScrapeFacts& scrap
     write_protocols(out, *analysis, protocols);
     write_destinations(out, protocols, options);
     write_addresses(out, protocols, options);
+    write_estimate_bounds(out, *analysis, options);
   }
   return out.take();
 }

@@ -173,6 +173,68 @@ TEST(Prometheus, FiguresAreTheAnalysisInBaseUnits) {
   EXPECT_EQ(parsed.types.count("ephport_exhausts_in_seconds"), 0u);
 }
 
+// Issue #11, "metrics say which series are estimated": with an estimated
+// bind state (the fixture's), each estimated TCP series has its bounds
+// beside it, the kernel's figure lying between them; with the exact one
+// (BPF), none: the figures are the kernel's own.
+TEST(Prometheus, EstimatedSeriesHaveTheirBounds) {
+  Analysis analysis = fixture_analysis();
+  ASSERT_EQ(analysis.bind_state, BindState::estimated);
+  const ProtocolAnalysis& tcp = analysis.tcp;
+  ASSERT_LT(tcp.bind_owned_ports_min, tcp.bind_owned_ports_max) << "the fixture is uncertain";
+  Parsed parsed = parse_exposition(render_prometheus(&analysis, good_scrape(), {}));
+  EXPECT_EQ(value_of(parsed, "ephport_bind_state_exact"), 0.0);
+  const std::string protocol = R"(protocol="tcp")";
+  EXPECT_EQ(value_of(parsed, "ephport_bind_owned_ports", protocol), tcp.bind_owned_ports);
+  EXPECT_EQ(value_of(parsed, "ephport_bind_owned_min_ports", protocol), tcp.bind_owned_ports_min);
+  EXPECT_EQ(value_of(parsed, "ephport_bind_owned_max_ports", protocol), tcp.bind_owned_ports_max);
+  EXPECT_FALSE(value_of(parsed, "ephport_bind_owned_max_ports", R"(protocol="udp")"))
+      << "UDP has no bind state to estimate";
+
+  ASSERT_FALSE(tcp.destinations.empty());
+  for (const DestinationRow& d : tcp.destinations) {
+    const std::string labels = R"(protocol="tcp",local_address=")" + d.local_address.str() +
+                               R"(",remote_address=")" + d.remote_address.str() +
+                               R"(",remote_port=")" + std::to_string(d.remote_port) + "\"";
+    EXPECT_EQ(value_of(parsed, "ephport_destination_connect_free_min_ports", labels),
+              d.connect_free_min);
+    EXPECT_EQ(value_of(parsed, "ephport_destination_connect_free_max_ports", labels),
+              d.connect_free_max);
+  }
+  EXPECT_EQ(series_of(parsed, "ephport_destination_connect_free_min_ports"),
+            series_of(parsed, "ephport_destination_connect_free_ports"));
+  for (const AddressRow& a : tcp.addresses) {
+    const std::string labels = R"(protocol="tcp",address=")" + a.address.str() + "\"";
+    EXPECT_EQ(
+        value_of(parsed, "ephport_local_address_connect_free_new_destination_min_ports", labels),
+        a.connect_free_new_destination_min);
+    EXPECT_EQ(
+        value_of(parsed, "ephport_local_address_connect_free_new_destination_max_ports", labels),
+        a.connect_free_new_destination_max);
+  }
+  // Each HELP says these are the bounds of an estimate.
+  const std::string text = render_prometheus(&analysis, good_scrape(), {});
+  for (const char* family :
+       {"ephport_bind_owned_min_ports", "ephport_bind_owned_max_ports",
+        "ephport_destination_connect_free_min_ports", "ephport_destination_connect_free_max_ports",
+        "ephport_local_address_connect_free_new_destination_min_ports",
+        "ephport_local_address_connect_free_new_destination_max_ports"}) {
+    const size_t help = text.find(std::string("# HELP ") + family + " ");
+    ASSERT_NE(help, std::string::npos) << family;
+    EXPECT_NE(text.substr(help, text.find('\n', help) - help).find("bound of the estimate"),
+              std::string::npos)
+        << family;
+  }
+
+  analysis.bind_state = BindState::exact;
+  Parsed exact = parse_exposition(render_prometheus(&analysis, good_scrape(), {}));
+  EXPECT_EQ(value_of(exact, "ephport_bind_state_exact"), 1.0);
+  for (const auto& [family, type] : exact.types) {
+    EXPECT_EQ(family.find("_min_"), std::string::npos) << family;
+    EXPECT_EQ(family.find("_max_ports"), std::string::npos) << family;
+  }
+}
+
 TEST(Prometheus, ForecastWhenThereIsOne) {
   Analysis analysis = fixture_analysis();
   analysis.tcp.pressure_forecast.exhausts_in_seconds = 42.5;
@@ -315,12 +377,14 @@ TEST(Prometheus, SeriesCountIsBoundedWhateverThePopulation) {
   EXPECT_EQ(series_of(parsed, "ephport_destination_usage_ratio"), 20u);
   EXPECT_EQ(series_of(parsed, "ephport_local_address_ports_in_use"), 22u) << "20 and 2 wildcards";
   // Per protocol: 4 destination families x 20, 7 address families x 20 (one
-  // TCP-only), 13 TCP + 2 UDP states, and a few dozen single series.
-  EXPECT_LT(parsed.samples.size(), 500u);
+  // TCP-only), 13 TCP + 2 UDP states, and a few dozen single series; the
+  // bind state is estimated, so TCP adds the bounds of connect_free (2 x 20)
+  // and of connect_free_new_destination (2 x 22).
+  EXPECT_LT(parsed.samples.size(), 600u);
   Analysis tiny = crowd(2, 2, 21);
   size_t tiny_count =
       parse_exposition(render_prometheus(&tiny, good_scrape(), options)).samples.size();
-  EXPECT_LE(parsed.samples.size() - tiny_count, 20u * 4 + 20u * 7);
+  EXPECT_LE(parsed.samples.size() - tiny_count, 20u * (4 + 2) + 20u * (7 + 2));
 }
 
 // Family -> {type, label-name sets of its samples}, from any exposition
