@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <unordered_set>
@@ -15,6 +16,17 @@
 #include "util/time_format.h"
 
 namespace ephport {
+
+namespace {
+// Once per run, not per session: `log --netns all` makes a session per
+// sample, and serve's collections may run on several threads.
+void say_bind_state_note_once(const std::string& note) {
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true)) {
+    fmt::print(stderr, "ephport: note: {}; bind state estimated\n", note);
+  }
+}
+}  // namespace
 
 SampleSession::SampleSession(SampleOptions options)
     : options_(std::move(options)),
@@ -47,10 +59,8 @@ Analysis SampleSession::take(CaptureWriter* save, std::optional<size_t> top,
   });
   Analysis analysis = aggregator.finish(top.value_or(options_.top));
   analysis.bind_state_note = facts.bind_state_note;
-  if (!facts.bind_state_note.empty() && options_.bind_state_note_on_stderr &&
-      !bind_state_note_said_) {
-    fmt::print(stderr, "ephport: note: {}; bind state estimated\n", facts.bind_state_note);
-    bind_state_note_said_ = true;
+  if (!facts.bind_state_note.empty() && options_.bind_state_note_on_stderr) {
+    say_bind_state_note_once(facts.bind_state_note);
   }
   analysis.host.source = source;
   analysis.has_tcp = options_.collect.tcp;

@@ -25,8 +25,8 @@ struct SampleOptions {
   // (time_wait_expiring); `log` sets it to the interval, 0 counts none.
   uint32_t expiry_window_ms = 0;
   // Why the bind state is estimated (BPF refused, and how to allow it) is
-  // said once per session on stderr; false when the output carries it
-  // (the snapshot table's notes), so it is not said twice.
+  // said once per run on stderr; false when the output carries it (the
+  // snapshot table's notes), so it is not said twice.
   bool bind_state_note_on_stderr = true;
 };
 
@@ -49,7 +49,6 @@ class SampleSession {
  private:
   SampleOptions options_;
   std::unique_ptr<Collector> collector_;
-  bool bind_state_note_said_ = false;
 };
 
 // One sample of the current network namespace (a session used once).
