@@ -183,8 +183,8 @@ TEST_F(DoneWhenTest, TableAndCsvRowFor127001) {
       "Computer DateTime LocalAddress #OfEPortsInUse Max#OfEPorts %EPortUsage "
       "#OfTcpListeningPorts #OfPids Proto BindFree ConnFreeNewDest TimeWait WorstDestination "
       "WorstDest% Rate/s ExhaustsIn TWExpiring");
-  // #OfPids is a lower bound, marked '+', when some process's fds could not be
-  // read (even root may be refused one); the JSON says which.
+  // #OfPids is a lower bound, marked '+', when a socket's owner could not be
+  // read (a process whose fds were refused, even to root); the JSON says which.
   const Json snap = snapshot_json();
   const auto address = find_address(snap, "tcp", "127.0.0.1");
   ASSERT_TRUE(address) << snap.dump();
