@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "lab_support.h"
+#include "serve_support.h"
 
 namespace ephport::lab {
 namespace {
@@ -201,16 +202,23 @@ TEST_F(BindOwnerLabTest, GroupThatOnceFilledMoreThanHalf) {
 // (as nobody) the estimate saw no bind() at all and said 18 free, OK under
 // -w 15: -c 12:; the check now judges the worst case, 10, and says it is
 // estimated. As root (BPF) it is exactly 10: CRITICAL without "estimated".
-TEST_F(BindOwnerLabTest, CheckWithoutBpfAlarmsOnTheWorstCase) {
+// Ten clients bind explicit even ports (which look like connect()'s) and
+// connect to five destinations: the kernel keeps those ten ports from every
+// further connect(), which the estimate cannot see.
+void build_explicit_even_ports(Lab& lab) {
   for (uint16_t port : {8083, 8084, 8085}) {
-    lab().listen("127.0.0.1", port);
+    lab.listen("127.0.0.1", port);
   }
   const uint16_t destinations[] = {8080, 8081, 8083, 8084, 8085};
   for (uint16_t i = 0; i < 10; ++i) {
     ClientOptions explicit_port;
     explicit_port.source_port = static_cast<uint16_t>(40000 + 2 * i);
-    lab().connect("127.0.0.1", "127.0.0.1", destinations[i % 5], 1, explicit_port);
+    lab.connect("127.0.0.1", "127.0.0.1", destinations[i % 5], 1, explicit_port);
   }
+}
+
+TEST_F(BindOwnerLabTest, CheckWithoutBpfAlarmsOnTheWorstCase) {
+  build_explicit_even_ports(lab());
   TempDir dir;
   const auto check = [&](bool as_nobody) {
     const std::string command =
@@ -236,6 +244,67 @@ TEST_F(BindOwnerLabTest, CheckWithoutBpfAlarmsOnTheWorstCase) {
   const int kernel = lab().count_connects_until_refused("127.0.0.1", "127.0.0.1", 8082);
   lab().release_probes();
   EXPECT_EQ(kernel, 10) << "connect()s to a new destination the kernel accepted";
+}
+
+// Issue #11, "metrics say which series are estimated": on the same
+// population, `serve --bind-state estimate` marks its figures estimated and
+// writes their bounds, and the kernel's counts lie between them; promtool
+// accepts the exposition. With BPF (`--bind-state bpf`) no bound is written.
+TEST_F(BindOwnerLabTest, EstimatedMetricsBracketTheKernel) {
+  build_explicit_even_ports(lab());
+  const std::string promtool = require_tool("promtool", "prometheus");
+  TempDir dir;
+  const auto scrape = [&](const char* bind_state) {
+    ServeProcess serve(dir, std::string("serve-") + bind_state,
+                       {"--bind-state", bind_state, "--no-owners"}, "http://127.0.0.1:19209");
+    HttpAnswer metrics = http_get(serve.base(), "/metrics");
+    EXPECT_EQ(metrics.status, 200) << metrics.error;
+    EXPECT_EQ(serve.stop(), 0) << serve.log();
+    const ProgramResult check = run_program({promtool, "check", "metrics"}, metrics.body);
+    EXPECT_EQ(check.exit_code, 0) << check.out;
+    EXPECT_EQ(check.out, "") << "promtool found problems";
+    return metrics.body;
+  };
+  const std::string estimated = scrape("estimate");
+  const std::string exact = scrape("bpf");
+  const std::string address = R"({protocol="tcp",address="127.0.0.1"})";
+  const std::string to_8080 =
+      R"({protocol="tcp",local_address="127.0.0.1",remote_address="127.0.0.1",remote_port="8080"})";
+  EXPECT_EQ(metric_value(estimated, "ephport_bind_state_exact"), 0.0);
+  EXPECT_EQ(metric_value(exact, "ephport_bind_state_exact"), 1.0);
+  EXPECT_FALSE(metric_value(exact, "ephport_bind_owned_min_ports{protocol=\"tcp\"}"));
+  EXPECT_FALSE(metric_value(exact, "ephport_destination_connect_free_min_ports" + to_8080));
+
+  const auto bounds = [&](const std::string& family, const std::string& labels) {
+    const auto low = metric_value(estimated, family + "_min_ports" + labels);
+    const auto high = metric_value(estimated, family + "_max_ports" + labels);
+    EXPECT_TRUE(low && high) << family << labels << "\n" << estimated;
+    return std::make_pair(low.value_or(-1), high.value_or(-1));
+  };
+  const auto [owned_min, owned_max] = bounds("ephport_bind_owned", R"({protocol="tcp"})");
+  const double owned_exact = *metric_value(exact, R"(ephport_bind_owned_ports{protocol="tcp"})");
+  lab_note(fmt::format("bind_owned: kernel {} (bpf), estimate {} in [{}, {}]", owned_exact,
+                       *metric_value(estimated, R"(ephport_bind_owned_ports{protocol="tcp"})"),
+                       owned_min, owned_max));
+  EXPECT_LE(owned_min, owned_exact);
+  EXPECT_GE(owned_max, owned_exact);
+
+  const auto [new_min, new_max] =
+      bounds("ephport_local_address_connect_free_new_destination", address);
+  const auto [dest_min, dest_max] = bounds("ephport_destination_connect_free", to_8080);
+  const int kernel_new = lab().count_connects_until_refused("127.0.0.1", "127.0.0.1", 8082);
+  lab().release_probes();
+  const int kernel_8080 = lab().count_connects_until_refused("127.0.0.1", "127.0.0.1", 8080);
+  lab().release_probes();
+  lab_note(
+      fmt::format("new destination: kernel {}, metrics [{}, {}]; to :8080: kernel {}, "
+                  "metrics [{}, {}]",
+                  kernel_new, new_min, new_max, kernel_8080, dest_min, dest_max));
+  EXPECT_LE(new_min, kernel_new);
+  EXPECT_GE(new_max, kernel_new);
+  EXPECT_LE(dest_min, kernel_8080);
+  EXPECT_GE(dest_max, kernel_8080);
+  EXPECT_EQ(metric_value(exact, "ephport_destination_connect_free_ports" + to_8080), kernel_8080);
 }
 
 }  // namespace
