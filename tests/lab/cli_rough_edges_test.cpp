@@ -217,8 +217,19 @@ TEST_F(CliRoughEdgesBundle, AnalyzeOfABundleNamesItsProcesses) {
                                 " is a directory, not an evidence bundle (no "
                                 "sockets.capture.jsonl in it)\n");
 
-  // A damaged or hostile processes.json: one line naming it, exit 2.
+  // A processes.json of another sample names nothing, and says so.
   const std::string processes = bundle + "/processes.json";
+  std::ofstream(processes, std::ios::trunc)
+      << R"({"schema":"ephport.processes/1","time":"2020-01-01T00:00:00.000Z","processes":[{"pid":)"
+      << self << R"(,"name":"impostor"}]})";
+  const RunResult other = run_ephport({"analyze", bundle, "--format", "json", "--pid", self});
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(line_count(other.err), 1u) << other.err;
+  EXPECT_NE(other.err.find("is of another sample (2020-01-01T00:00:00.000Z"), std::string::npos)
+      << other.err;
+  EXPECT_TRUE(Json::parse(other.out).at("processes")[0].at("name").is_null()) << other.out;
+
+  // A damaged or hostile processes.json: one line naming it, exit 2.
   for (const std::string& content :
        {std::string("{\"schema\":\"ephport.processes/1\",\"processes\":[{\"pid\":") + self +
             ",\"name\":7}]}",
