@@ -108,9 +108,13 @@ class Aggregator::ProtocolPass {
     if (!socket.local.is_wildcard()) {
       record(exact_[socket.local], socket, in_range, expiring);
     }
-    for (size_t i = 0; i < kOverlapGroupCount; ++i) {
-      if (verdict.groups[i]) {
-        record(wildcard_groups_[i], socket, in_range, expiring);
+    if (verdict.v6only_guessed) {
+      record_guessed(verdict, socket, in_range, expiring);
+    } else {
+      for (size_t i = 0; i < kOverlapGroupCount; ++i) {
+        if (verdict.groups[i]) {
+          record(wildcard_groups_[i], socket, in_range, expiring);
+        }
       }
     }
     if (!shares_ports_) {
@@ -279,6 +283,39 @@ class Aggregator::ProtocolPass {
     footprint.pids.insert(socket.pids.begin(), socket.pids.end());
   }
 
+  // A socket whose V6ONLY the model guessed: its groups by the guess, and
+  // its port beside the groups it would take with either V6ONLY.
+  void record_guessed(const SocketVerdict& verdict, const SocketRecord& socket, bool in_range,
+                      bool expiring) {
+    if (!guessed_) {
+      guessed_ = std::make_unique<GuessedV6Only>();
+    }
+    for (size_t i = 0; i < kOverlapGroupCount; ++i) {
+      if (verdict.groups[i]) {
+        record(guessed_->groups[i], socket, in_range, expiring);
+      }
+    }
+    // Few distinct pairs of masks exist (IPv6 clients, children, UDP): a
+    // linear search.
+    auto same_masks = [&](const GuessedPorts& entry) {
+      return entry.by_guess == verdict.groups && entry.by_other == verdict.groups_other_v6only;
+    };
+    auto found = std::find_if(guessed_->ports.begin(), guessed_->ports.end(), same_masks);
+    if (found == guessed_->ports.end()) {
+      found = guessed_->ports.insert(found, {verdict.groups, verdict.groups_other_v6only, {}});
+    }
+    found->ports.insert(socket.local_port);
+  }
+
+  static bool overlaps(const OverlapMask& groups, const OverlapMask& mask) {
+    for (size_t i = 0; i < kOverlapGroupCount; ++i) {
+      if (groups[i] && mask[i]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Without the exact bind state: the ports the model judges bind()'s join
   // B, and their connections stop counting against their destination.
   void apply_bind_state_estimate() {
@@ -330,6 +367,33 @@ class Aggregator::ProtocolPass {
         merge(wildcard_groups_[i]);
       }
     }
+    // Held whatever the guessed V6ONLY (bind_free_max's ports), and perhaps
+    // (bind_free_min's): the sockets whose V6ONLY is known, and the guessed
+    // ones that overlap the address with both values, or with one.
+    std::optional<PortSet> held_surely;
+    std::optional<PortSet> held_perhaps;
+    if (guessed_) {
+      held_surely = used;
+      if (expiring) {
+        *held_surely |= *expiring;
+      }
+      held_perhaps = *held_surely;
+      for (size_t i = 0; i < kOverlapGroupCount; ++i) {
+        if (mask[i]) {
+          merge(guessed_->groups[i]);
+        }
+      }
+      for (const GuessedPorts& entry : guessed_->ports) {
+        const bool by_guess = overlaps(entry.by_guess, mask);
+        const bool by_other = overlaps(entry.by_other, mask);
+        if (by_guess && by_other) {
+          *held_surely |= entry.ports;
+        }
+        if (by_guess || by_other) {
+          *held_perhaps |= entry.ports;
+        }
+      }
+    }
     AddressRow row;
     if (expiring) {
       // Ports that only expiring timewait sockets hold free themselves.
@@ -342,6 +406,9 @@ class Aggregator::ProtocolPass {
     row.wildcard = address.is_wildcard();
     row.ports_in_use = used.count_in(ephemeral_);
     row.bind_free = capacity - row.ports_in_use;
+    row.bind_free_min =
+        held_perhaps ? capacity - held_perhaps->count_in(ephemeral_) : row.bind_free;
+    row.bind_free_max = held_surely ? capacity - held_surely->count_in(ephemeral_) : row.bind_free;
     row.usage_percent = percent(row.ports_in_use, capacity);
     row.listening_ports = listening.size();
     row.pids = static_cast<uint32_t>(pids.size());
@@ -391,6 +458,16 @@ class Aggregator::ProtocolPass {
         result.pressure_source_max = destination_source(row);
       }
     }
+    // And an address at its bind_free_min (V6ONLY guessed), specific first.
+    for (int wildcards = 0; wildcards < 2; ++wildcards) {
+      for (const AddressRow& address : result.addresses) {
+        double worst = percent(result.capacity - address.bind_free_min, result.capacity);
+        if (address.wildcard == (wildcards == 1) && worst > result.pressure_percent_max) {
+          result.pressure_percent_max = worst;
+          result.pressure_source_max = PressureSource{false, address.address, Address(), 0};
+        }
+      }
+    }
   }
 
   Protocol protocol_;
@@ -406,6 +483,18 @@ class Aggregator::ProtocolPass {
   PortSet bind_possible_;  // ports of connections bind() may have chosen (estimate only)
   std::unordered_map<Address, Footprint, AddressHash> exact_;
   std::array<Footprint, kOverlapGroupCount> wildcard_groups_;
+  // Sockets whose V6ONLY the model guessed (IPv6, not reported, no BPF);
+  // allocated with the first one.
+  struct GuessedPorts {
+    OverlapMask by_guess{};  // the groups of these sockets by the guess
+    OverlapMask by_other{};  // and with the other V6ONLY
+    PortSet ports;
+  };
+  struct GuessedV6Only {
+    std::array<Footprint, kOverlapGroupCount> groups;  // by the guess
+    std::vector<GuessedPorts> ports;                   // by their two masks
+  };
+  std::unique_ptr<GuessedV6Only> guessed_;
   std::unordered_map<DestinationKey, DestinationCount, DestinationKeyHash> destinations_;
   uint64_t sockets_ = 0;
   StateCounts states_{};

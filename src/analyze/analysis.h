@@ -60,6 +60,11 @@ struct AddressRow {
   uint32_t listening_ports = 0;  // distinct listening ports on this address or wildcard
   uint32_t pids = 0;             // distinct owning PIDs on this address or wildcard
   uint32_t bind_free = 0;        // further bind(address:0) calls that would succeed
+  // Its bounds: equal to it when every overlapping IPv6 socket's V6ONLY is
+  // known (reported by sock_diag, or read by BPF); around the kernel's count
+  // whatever the guessed V6ONLY (docs/model.md, "Estimates and their bounds").
+  uint32_t bind_free_min = 0;
+  uint32_t bind_free_max = 0;
   uint32_t connect_free_new_destination = 0;      // connect()s to a not yet used destination
   uint32_t connect_free_new_destination_min = 0;  // its bounds, as connect_free's
   uint32_t connect_free_new_destination_max = 0;

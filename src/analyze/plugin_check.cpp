@@ -74,8 +74,11 @@ ProtocolCheck check_protocol(const ProtocolAnalysis& protocol, const CheckSpec& 
   // The aggregator sorts destinations by connect_free: the first is the
   // smallest over all of them, even when the list was cut to the top N.
   check.bind_free = protocol.capacity;
+  // bind_free_min: where an IPv6 socket's V6ONLY is guessed, the kernel
+  // may hold more ports than the best guess (docs/model.md).
   for (const AddressRow& row : protocol.addresses) {
-    check.bind_free = std::min(check.bind_free, row.bind_free);
+    check.bind_free = std::min(check.bind_free, row.bind_free_min);
+    check.bind_free_worst_case = check.bind_free_worst_case || row.bind_free_min != row.bind_free;
   }
   uint32_t least_free = check.bind_free;
   if (!protocol.destinations.empty()) {

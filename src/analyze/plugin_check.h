@@ -76,8 +76,11 @@ struct ProtocolCheck {
   uint64_t destination_count = 0;
 
   bool worst_case = false;  // the figures are the worst case of an estimate
-  bool checked = false;     // false: the metric does not apply (connect_free on UDP)
-  double value = 0;         // the checked figure
+  // bind_free is the worst case of a guessed V6ONLY (some row's bind_free_min
+  // is below its bind_free)
+  bool bind_free_worst_case = false;
+  bool checked = false;  // false: the metric does not apply (connect_free on UDP)
+  double value = 0;      // the checked figure
   Thresholds thresholds;
   PluginState state = PluginState::ok;
   // The rows behind the checked figure, worst first: for pressure every

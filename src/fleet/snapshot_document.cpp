@@ -174,6 +174,8 @@ AddressRow read_address(const Field& field) {
   row.listening_ports = field.at("listening_ports").count<uint32_t>();
   row.pids = optional_count(field.at("pids"));
   row.bind_free = field.at("bind_free").count<uint32_t>();
+  row.bind_free_min = count_or(field, "bind_free_min", row.bind_free);
+  row.bind_free_max = count_or(field, "bind_free_max", row.bind_free);
   row.states = read_states(field.at("states"));
   // `sockets` came after issue #11, with `states` counting the same
   // sockets; an older document's states counted its exact address only.

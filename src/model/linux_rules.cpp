@@ -122,17 +122,29 @@ bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms) {
          (socket.state == SockState::time_wait || socket.state == SockState::fin_wait2);
 }
 
-// SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6). Without it
-// (/proc/net, or a connected socket): __inet6_bind() forces V6ONLY on a
-// socket bound to a specific IPv6 address, which is what a LISTEN or
-// bound-only socket on such an address did; autobound clients follow
-// net.ipv6.bindv6only.
+bool v6only_known(const SocketRecord& socket) {
+  if (socket.v6only >= 0) {
+    return true;
+  }
+  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
+  return bound && socket.local.is_v6() && !socket.local.is_wildcard();
+}
+
+bool bound_connection_v6only(const SocketRecord& socket) {
+  return socket.protocol == Protocol::tcp && socket.bind_address_no_port && socket.local.is_v6() &&
+         !socket.local.is_wildcard() && is_connection(socket);
+}
+
+// SKV6ONLY when sock_diag reports it (LISTEN/CLOSE AF_INET6) or the BPF walk
+// read it. Without either (/proc/net, or a connected socket without BPF):
+// __inet6_bind() forces V6ONLY on a socket bound to a specific IPv6 address;
+// autobound clients follow net.ipv6.bindv6only unless they set the option,
+// which nothing reports.
 bool is_v6only(const SocketRecord& socket, const LinuxSysctls& sysctls) {
   if (socket.v6only >= 0) {
     return socket.v6only == 1;
   }
-  bool bound = socket.state == SockState::listen || socket.state == SockState::close;
-  if (bound && socket.local.is_v6() && !socket.local.is_wildcard()) {
+  if (v6only_known(socket) || bound_connection_v6only(socket)) {
     return true;
   }
   return sysctls.bindv6only != 0;
@@ -142,10 +154,24 @@ int8_t inherited_v6only(bool listener_v6only) {
   return listener_v6only ? 1 : 0;
 }
 
+bool is_ipv4_loopback_substitute(const Address& address) {
+  const auto& bytes = address.bytes();
+  return address.is_v4() && bytes[0] == 127 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 6;
+}
+
+bool holds_ipv4_loopback_substitute(const SocketRecord& socket, bool v6only) {
+  return socket.protocol == Protocol::udp && socket.local.is_v6() && !socket.local.is_wildcard() &&
+         !v6only;
+}
+
 OverlapMask overlap_groups_of(const SocketRecord& socket, const LinuxSysctls& sysctls) {
+  return overlap_groups_with_v6only(socket, socket.local.is_v6() && is_v6only(socket, sysctls));
+}
+
+OverlapMask overlap_groups_with_v6only(const SocketRecord& socket, bool v6only_option) {
   OverlapMask mask{};
   bool real_v6 = socket.local.is_v6();  // v4-mapped sockets were normalised to IPv4
-  bool v6only = real_v6 && is_v6only(socket, sysctls);
+  bool v6only = real_v6 && v6only_option;
   bool wildcard = socket.local.is_wildcard();
   mask[index(OverlapGroup::all)] = true;
   mask[index(OverlapGroup::v4_or_dual)] = !v6only;
@@ -153,6 +179,8 @@ OverlapMask overlap_groups_of(const SocketRecord& socket, const LinuxSysctls& sy
   mask[index(OverlapGroup::any_v4)] = wildcard && !real_v6;
   mask[index(OverlapGroup::any_v6_dual)] = wildcard && real_v6 && !v6only;
   mask[index(OverlapGroup::any_v6_only)] = wildcard && real_v6 && v6only;
+  mask[index(OverlapGroup::ipv4_loopback_substitute)] =
+      holds_ipv4_loopback_substitute(socket, v6only);
   return mask;
 }
 
@@ -166,6 +194,7 @@ OverlapMask overlap_groups_for_bind(const Address& address, const LinuxSysctls& 
     } else {
       mask[index(OverlapGroup::any_v4)] = true;
       mask[index(OverlapGroup::any_v6_dual)] = true;
+      mask[index(OverlapGroup::ipv4_loopback_substitute)] = is_ipv4_loopback_substitute(address);
     }
   } else if (address.is_wildcard()) {
     // bind([::]:0) as a new socket would: V6ONLY only if bindv6only says so.
@@ -200,6 +229,9 @@ const SocketRecord& LinuxPortRules::observe(const SocketRecord& socket) {
     if (socket.local.is_v6() && is_v6only(socket, sysctls_)) {
       v6only_listener_ports_.insert(socket.local_port);
     }
+    if (socket.local.is_v6() && !v6only_known(socket)) {
+      v6only_guessed_listener_ports_.insert(socket.local_port);
+    }
     if (socket.local.is_wildcard()) {
       wildcard_listener_ports_.insert(socket.local_port);
     } else {
@@ -208,8 +240,9 @@ const SocketRecord& LinuxPortRules::observe(const SocketRecord& socket) {
     return socket;
   }
   // The collector delivered every listener first, so a child's is known.
+  // A child of a listener whose own V6ONLY is guessed stays guessed.
   if (socket.v6only >= 0 || !socket.local.is_v6() || !is_connection(socket) ||
-      !on_listener_port(socket)) {
+      !on_listener_port(socket) || v6only_guessed_listener_ports_.contains(socket.local_port)) {
     return socket;
   }
   child_ = socket;
@@ -237,6 +270,10 @@ SocketVerdict LinuxPortRules::judge(const SocketRecord& reported, uint32_t expir
       verdict.connection && connection_blocks_own_four_tuple(socket, sysctls_);
   verdict.expiring = timewait_expires_within(socket, expiry_window_ms);
   verdict.groups = overlap_groups_of(socket, sysctls_);
+  verdict.v6only_guessed = socket.local.is_v6() && !v6only_known(socket);
+  verdict.groups_other_v6only =
+      verdict.v6only_guessed ? overlap_groups_with_v6only(socket, !is_v6only(socket, sysctls_))
+                             : verdict.groups;
   return verdict;
 }
 

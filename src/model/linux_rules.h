@@ -77,8 +77,20 @@ bool blocks_own_four_tuple(const SocketRecord& socket, const LinuxSysctls& sysct
 // runs out. True when that happens within `window_ms` (> 0).
 bool timewait_expires_within(const SocketRecord& socket, uint32_t window_ms);
 
-// Rule 7: whether an IPv6 socket is V6ONLY: SKV6ONLY when reported, else
-// inferred from how it was bound, else net.ipv6.bindv6only.
+// Rule 7: whether an IPv6 socket's V6ONLY is known rather than guessed:
+// reported (SKV6ONLY for LISTEN/CLOSE, or read by the BPF walk), or forced
+// by bind() to a specific IPv6 address, which is what a LISTEN or
+// bound-only socket on such an address did (__inet6_bind()).
+bool v6only_known(const SocketRecord& socket);
+
+// Rule 7: an IPv6 TCP connection with IP_BIND_ADDRESS_NO_PORT was bound
+// before connect(), to a source address (binding [::] without a port would
+// be pointless): __inet6_bind() made it V6ONLY. The estimate's best guess;
+// sock_diag cannot tell the address it was bound to.
+bool bound_connection_v6only(const SocketRecord& socket);
+
+// Rule 7: whether an IPv6 socket is V6ONLY: known (v6only_known()), else
+// guessed: bound_connection_v6only(), else net.ipv6.bindv6only.
 bool is_v6only(const SocketRecord& socket, const LinuxSysctls& sysctls);
 
 // Rule 9 and 7: an accepted IPv6 child inherits its listener's V6ONLY
@@ -86,9 +98,25 @@ bool is_v6only(const SocketRecord& socket, const LinuxSysctls& sysctls);
 // LISTEN/CLOSE sockets. Returns the child's SKV6ONLY value (0 or 1).
 int8_t inherited_v6only(bool listener_v6only);
 
+// Rule 8b: LOOPBACK4_IPV6, 127.0.0.6, the IPv4 receive address the kernel
+// gives a dual-stack IPv6 socket that connects from a real IPv6 source.
+bool is_ipv4_loopback_substitute(const Address& address);
+
+// Rule 8b: a dual-stack IPv6 UDP socket connected from a real IPv6 address
+// (ip6_datagram_dst_update() set its inet_rcv_saddr to 127.0.0.6) holds its
+// port against IPv4 bind(127.0.0.6:0) (udp_lib_lport_inuse(),
+// ipv4_rcv_saddr_equal()), whatever its reported source (::1 even when it
+// connected again to a v4-mapped destination). TCP does the same to the
+// address, but its bind() looks sockets up by their IPv6 address (bhash2):
+// no conflict there.
+bool holds_ipv4_loopback_substitute(const SocketRecord& socket, bool v6only);
+
 // Rules 3 and 7: which bind(A, 0) calls a socket conflicts with
 // (inet_bind_conflict(), inet_rcv_saddr_equal(), ipv6_rcv_saddr_equal()).
 OverlapMask overlap_groups_of(const SocketRecord& socket, const LinuxSysctls& sysctls);
+// The same with the socket's V6ONLY given: an estimate takes both values
+// where V6ONLY is guessed, for the bounds of bind_free.
+OverlapMask overlap_groups_with_v6only(const SocketRecord& socket, bool v6only);
 OverlapMask overlap_groups_for_bind(const Address& address, const LinuxSysctls& sysctls,
                                     bool& exact);
 
@@ -137,8 +165,9 @@ class LinuxPortRules final : public PortRules {
   PortSet ephemeral_;  // E, as allocatable_ports() gives it
   std::unordered_set<ListenerKey, ListenerKeyHash> listeners_;
   PortSet wildcard_listener_ports_;
-  PortSet v6only_listener_ports_;  // IPv6 listeners with V6ONLY (their children inherit it)
-  SocketRecord child_;             // scratch copy returned by observe()
+  PortSet v6only_listener_ports_;          // IPv6 listeners with V6ONLY (their children inherit it)
+  PortSet v6only_guessed_listener_ports_;  // IPv6 listeners whose V6ONLY is guessed (/proc/net)
+  SocketRecord child_;                     // scratch copy returned by observe()
   std::vector<uint32_t> first_parity_used_;  // per destination index
   std::vector<ParityCandidate> parity_candidates_;
 };

@@ -34,8 +34,12 @@ enum class OverlapGroup : uint8_t {
   v4_or_dual,   // everything but a V6ONLY IPv6 socket: blocks bind(0.0.0.0:0)
   v6_all,       // every real IPv6 socket: blocks bind([::]:0) with V6ONLY
   all,          // every socket: blocks bind([::]:0) without V6ONLY
+  // Linux UDP: dual-stack IPv6 sockets connected from a real IPv6 address,
+  // whose IPv4 receive address is the loopback substitute 127.0.0.6: they
+  // block bind(127.0.0.6:0).
+  ipv4_loopback_substitute,
 };
-constexpr size_t kOverlapGroupCount = 6;
+constexpr size_t kOverlapGroupCount = 7;
 using OverlapMask = std::array<bool, kOverlapGroupCount>;
 
 // What the allocator makes of one socket: the answers the analysis needs,
@@ -52,6 +56,12 @@ struct SocketVerdict {
   bool blocks_four_tuple = false;  // blocks its own 4-tuple for a further connect()
   bool expiring = false;           // a timewait socket leaving its port within the window
   OverlapMask groups{};            // wildcard groups it occupies (besides its exact address)
+  // Whether the groups rest on a guess of the socket's V6ONLY (Linux: an
+  // IPv6 socket sock_diag did not report it for, without BPF), and the
+  // groups it would occupy with the other guess (`groups` when not guessed):
+  // bind_free's bounds take both.
+  bool v6only_guessed = false;
+  OverlapMask groups_other_v6only{};
 };
 
 class PortRules {

@@ -65,6 +65,8 @@ json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
                  {"listening_ports", row.listening_ports},
                  {"pids", analysis.owners.resolved ? json(row.pids) : json(nullptr)},
                  {"bind_free", row.bind_free},
+                 {"bind_free_min", row.bind_free_min},
+                 {"bind_free_max", row.bind_free_max},
                  {"sockets", row.sockets},
                  {"states", states_json(row.states)}};
   // UDP never shares ports across destinations: these are TCP-only figures.

@@ -51,10 +51,12 @@ std::string status_part(const CheckResult& result, const ProtocolCheck& check, b
   const CheckRow* row = check.worst.empty() ? nullptr : &check.worst.front();
   // In parentheses: "estimated worst case" on the status line itself (not
   // only with -v) when the figure is an estimate's worst case (bind_free
-  // does not depend on the bind state), then the row that decides it.
+  // does not depend on the bind state, only on guessed V6ONLY), then the row
+  // that decides it.
   std::vector<std::string> notes;
-  if (check.worst_case && check.protocol == Protocol::tcp &&
-      result.metric != CheckMetric::bind_free) {
+  const bool bind_free = result.metric == CheckMetric::bind_free;
+  if ((check.worst_case && check.protocol == Protocol::tcp && !bind_free) ||
+      (bind_free && check.bind_free_worst_case)) {
     notes.emplace_back("estimated worst case");
   }
   std::string part;

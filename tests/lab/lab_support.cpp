@@ -515,6 +515,9 @@ int Lab::try_connect(const std::string& source, const std::string& dest, uint16_
   const SockAddr where = make_sockaddr(dest, port);
   UniqueFd fd = make_socket(where.family, Proto::tcp);
   bind_to_device(fd.get(), options.device);
+  if (options.v6only >= 0) {
+    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, options.v6only, "IPV6_V6ONLY");
+  }
   if (options.range_first != 0) {
     set_int_option(fd.get(), IPPROTO_IP, kIpLocalPortRange,
                    options.range_first | options.range_last << 16, "IP_LOCAL_PORT_RANGE");
@@ -670,9 +673,15 @@ uint16_t Lab::bound_only(Proto proto, const std::string& address, uint16_t port,
   return bound;
 }
 
-uint16_t Lab::udp_connect(const std::string& dest, uint16_t port) {
+uint16_t Lab::udp_connect(const std::string& dest, uint16_t port, const std::string& first_dest) {
   const SockAddr where = make_sockaddr(dest, port);
   UniqueFd fd = make_socket(where.family, Proto::udp);
+  if (!first_dest.empty()) {
+    const SockAddr first = make_sockaddr(first_dest, port);
+    if (::connect(fd.get(), first.get(), first.length) != 0) {
+      fail_errno("UDP connect to " + first_dest + ":" + std::to_string(port));
+    }
+  }
   if (::connect(fd.get(), where.get(), where.length) != 0) {
     fail_errno("UDP connect to " + dest + ":" + std::to_string(port));
   }

@@ -141,6 +141,9 @@ struct ClientOptions {
   // Lab::add_blackhole()): the call is accepted or refused at once, the
   // socket stays in SYN_SENT holding its 4-tuple, nothing is accepted.
   bool syn_only = false;
+  // IPV6_V6ONLY before bind()/connect(): -1 leaves it (net.ipv6.bindv6only
+  // decides), 0 clears it, 1 sets it. IPv6 destinations only.
+  int v6only = -1;
 };
 
 // A lab: a private network namespace plus every socket a scenario opened.
@@ -197,8 +200,9 @@ class Lab {
   // `device` as in ClientOptions.
   uint16_t bound_only(Proto proto, const std::string& address, uint16_t port = 0,
                       const std::string& device = "");
-  // A UDP socket connected to dest:port (port chosen by autobind).
-  uint16_t udp_connect(const std::string& dest, uint16_t port);
+  // A UDP socket connected to dest:port (port chosen by autobind); with a
+  // `first_dest`, connected to first_dest:port before (same family).
+  uint16_t udp_connect(const std::string& dest, uint16_t port, const std::string& first_dest = "");
 
   // Real calls until the kernel refuses. Each counts the successes and keeps
   // the sockets as probes; any other error than the expected refusal throws,

@@ -158,6 +158,33 @@ TEST(Aggregator, DualStackOverlapFollowsV6Only) {
   EXPECT_EQ(destination(result, "::1", 443).connect_free, 6u);  // 10 - B(3) - itself
 }
 
+// Where an IPv6 socket's V6ONLY is guessed, bind_free carries the bounds of
+// both values; where it is known (reported or read by BPF), min = max.
+TEST(Aggregator, GuessedV6OnlyMakesBindFreeAnInterval) {
+  HostFacts host = small_host();
+  SocketRecord client6 = tcp(SockState::established, "::1", 40006, "::1", 443);
+  SocketRecord walked6 = tcp(SockState::time_wait, "::1", 40007, "::1", 443);
+  walked6.v6only = 1;  // as the BPF walk fills it in
+  // A wildcard listener from /proc/net, V6ONLY unknown: with it, it blocks
+  // bind(127.0.0.1:0); without it, not. Either way it blocks bind([::1]:0).
+  SocketRecord listener6 = tcp(SockState::listen, "::", 40008, "::", 0);
+  Aggregator aggregator(host, nullptr);
+  for (const SocketRecord& socket : {client6, walked6, listener6}) {
+    aggregator.add(socket);
+  }
+  Analysis analysis = aggregator.finish(0);
+  const AddressRow& any4 = row_for(analysis.tcp, "0.0.0.0");
+  EXPECT_EQ(any4.bind_free, 8u);  // guessed dual-stack (bindv6only 0): 40006, 40008
+  EXPECT_EQ(any4.bind_free_min, 8u);
+  EXPECT_EQ(any4.bind_free_max, 10u);  // both V6ONLY; 40007 is V6ONLY for sure
+  const AddressRow& any6 = row_for(analysis.tcp, "::");
+  EXPECT_EQ(any6.bind_free_min, 7u);  // bind([::]:0) meets every socket
+  EXPECT_EQ(any6.bind_free_max, 7u);
+  const AddressRow& loopback6 = row_for(analysis.tcp, "::1");
+  EXPECT_EQ(loopback6.bind_free_min, loopback6.bind_free_max);
+  EXPECT_EQ(loopback6.bind_free, 7u);
+}
+
 TEST(Aggregator, V4MappedSocketsJoinTheIpv4Destination) {
   HostFacts host = small_host();
   SocketRecord mapped =

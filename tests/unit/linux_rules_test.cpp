@@ -192,6 +192,68 @@ TEST(LinuxRules, V6onlyIsReportedInferredFromTheBindOrTheSysctl) {
   EXPECT_TRUE(is_v6only(client, sysctls));
 }
 
+TEST(LinuxRules, V6onlyIsKnownWhenReportedOrForcedByTheBind) {
+  SocketRecord client = tcp(SockState::established, "::1", 40000, "::1", 80);
+  EXPECT_FALSE(v6only_known(client));  // sock_diag reports no SKV6ONLY for it
+  client.v6only = 0;                   // read by the BPF walk
+  EXPECT_TRUE(v6only_known(client));
+  EXPECT_TRUE(v6only_known(tcp(SockState::close, "::1", 40000)));  // bound-only on ::1
+  EXPECT_FALSE(v6only_known(tcp(SockState::listen, "::", 80)));    // /proc/net: no attribute
+  EXPECT_FALSE(v6only_known(time_wait("::1", "::1", 1000)));
+}
+
+TEST(LinuxRules, ConnectionBoundWithoutPortIsGuessedV6only) {
+  LinuxSysctls sysctls;
+  SocketRecord bound = tcp(SockState::established, "::1", 40000, "::1", 80);
+  bound.bind_address_no_port = true;
+  EXPECT_TRUE(bound_connection_v6only(bound));
+  EXPECT_TRUE(is_v6only(bound, sysctls));
+  EXPECT_FALSE(v6only_known(bound));  // a guess: it may have bound [::]
+  SocketRecord unbound = bound;
+  unbound.bind_address_no_port = false;
+  EXPECT_FALSE(bound_connection_v6only(unbound));
+  SocketRecord mapped = tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80);
+  mapped.family = Address::Family::v6;
+  mapped.bind_address_no_port = true;
+  EXPECT_FALSE(bound_connection_v6only(mapped));  // IPv4 to the allocator
+  SocketRecord udp = socket_of(Protocol::udp, SockState::established, "::1", 40000, "::1", 53);
+  udp.bind_address_no_port = true;
+  EXPECT_FALSE(bound_connection_v6only(udp));
+}
+
+TEST(LinuxRules, BindConflictGroupsWithEitherV6only) {
+  SocketRecord client = tcp(SockState::established, "::1", 40000, "::1", 80);
+  EXPECT_TRUE(overlap_groups_with_v6only(client, false)[at(OverlapGroup::v4_or_dual)]);
+  EXPECT_FALSE(overlap_groups_with_v6only(client, true)[at(OverlapGroup::v4_or_dual)]);
+  EXPECT_TRUE(overlap_groups_with_v6only(client, true)[at(OverlapGroup::v6_all)]);
+  // An IPv4 socket is never V6ONLY.
+  SocketRecord v4 = tcp(SockState::established, "127.0.0.1", 40000, "127.0.0.1", 80);
+  EXPECT_TRUE(overlap_groups_with_v6only(v4, true)[at(OverlapGroup::v4_or_dual)]);
+}
+
+TEST(LinuxRules, VerdictCarriesTheOtherV6onlyWhenGuessed) {
+  HostFacts host = testing::small_host();
+  LinuxPortRules rules(host, Protocol::tcp);
+  SocketVerdict guessed = rules.judge(time_wait("::1", "::1", 1000), 0);
+  EXPECT_TRUE(guessed.v6only_guessed);
+  EXPECT_TRUE(guessed.groups[at(OverlapGroup::v4_or_dual)]);  // bindv6only 0
+  EXPECT_FALSE(guessed.groups_other_v6only[at(OverlapGroup::v4_or_dual)]);
+  SocketRecord walked = time_wait("::1", "::1", 1000);
+  walked.v6only = 1;
+  SocketVerdict known = rules.judge(walked, 0);
+  EXPECT_FALSE(known.v6only_guessed);
+  EXPECT_EQ(known.groups, known.groups_other_v6only);
+}
+
+TEST(LinuxRules, ChildrenOfAListenerWithAGuessedV6onlyStayGuessed) {
+  HostFacts host = testing::small_host();
+  LinuxPortRules rules(host, Protocol::tcp);
+  rules.judge(tcp(SockState::listen, "::", 8080), 0);  // /proc/net: V6ONLY not reported
+  SocketVerdict child = rules.judge(tcp(SockState::established, "::1", 8080, "::1", 40000), 0);
+  EXPECT_EQ(child.socket->v6only, -1);
+  EXPECT_TRUE(child.v6only_guessed);
+}
+
 TEST(LinuxRules, AcceptedChildrenInheritTheirListenersV6only) {
   HostFacts host = testing::small_host();
   LinuxPortRules rules(host, Protocol::tcp);
@@ -229,6 +291,26 @@ TEST(LinuxRules, BindConflictGroupsOfASocket) {
   EXPECT_TRUE(v6[at(OverlapGroup::any_v6_only)]);
   EXPECT_FALSE(v6[at(OverlapGroup::v4_or_dual)]);  // does not block bind(0.0.0.0:0)
   EXPECT_TRUE(v6[at(OverlapGroup::all)]);
+}
+
+TEST(LinuxRules, ConnectedDualStackUdpHoldsTheIpv4LoopbackSubstitute) {
+  EXPECT_TRUE(is_ipv4_loopback_substitute(ip("127.0.0.6")));
+  EXPECT_FALSE(is_ipv4_loopback_substitute(ip("127.0.0.1")));
+  EXPECT_FALSE(is_ipv4_loopback_substitute(ip("::ffff:127.0.0.7")));
+  SocketRecord udp = socket_of(Protocol::udp, SockState::established, "::1", 40000, "::1", 53);
+  EXPECT_TRUE(holds_ipv4_loopback_substitute(udp, false));
+  EXPECT_FALSE(holds_ipv4_loopback_substitute(udp, true));  // V6ONLY: no IPv4 address at all
+  SocketRecord mapped =
+      socket_of(Protocol::udp, SockState::established, "::ffff:127.0.0.1", 40000, "127.0.0.1", 53);
+  EXPECT_FALSE(holds_ipv4_loopback_substitute(mapped, false));  // holds 127.0.0.1 itself
+  SocketRecord tcp_client = tcp(SockState::established, "::1", 40000, "::1", 80);
+  EXPECT_FALSE(holds_ipv4_loopback_substitute(tcp_client, false));  // bhash2: no conflict
+  LinuxSysctls sysctls;
+  bool exact = false;
+  EXPECT_TRUE(overlap_groups_for_bind(ip("127.0.0.6"), sysctls,
+                                      exact)[at(OverlapGroup::ipv4_loopback_substitute)]);
+  EXPECT_FALSE(overlap_groups_for_bind(ip("127.0.0.1"), sysctls,
+                                       exact)[at(OverlapGroup::ipv4_loopback_substitute)]);
 }
 
 TEST(LinuxRules, BindConflictGroupsABindMustAvoid) {

@@ -5,8 +5,10 @@
 // skips it for every destination) or from connect() (it does not); the bind
 // bucket can (linux-port-rules.md, rule 2).
 
+#include <array>
 #include <cstdint>
 
+#include "collect/linux/v6only_ports.h"
 #include "snapshot/port_set.h"
 
 namespace ephport {
@@ -21,6 +23,10 @@ struct BindStateReport {
   uint64_t reuseaddr = 0;         // with SO_REUSEADDR
   uint64_t reuseport = 0;         // with SO_REUSEPORT
   uint64_t local_port_range = 0;  // with a per-socket IP_LOCAL_PORT_RANGE
+  // IPV6_V6ONLY of the walked IPv6 sockets by port, indexed by Protocol:
+  // what sock_diag does not report for connected and TIME_WAIT sockets, nor
+  // /proc/net for any. UDP's comes from a second iterator (bpf_iter/udp).
+  std::array<V6OnlyPorts, kProtocolCount> v6only;
 };
 
 // True when this binary was built with the BPF reader (clang, bpftool and

@@ -74,26 +74,39 @@ SampleFacts LinuxCollector::begin_sample(const CollectRequest& request) {
                                owners_->processes_unreadable()};
     }
   }
-  facts.bind_owned = read_exact_bind_state(facts.bind_state_note);
+  walked_v6only_.reset();
+  if (std::optional<BindStateReport> walked = read_exact_bind_state(facts.bind_state_note)) {
+    facts.bind_owned = std::move(walked->bind_owned);
+    walked_v6only_ = std::move(walked->v6only);
+  }
   return facts;
 }
 
 SocketSource LinuxCollector::stream_sockets(const SocketVisitor& visit) {
   CollectOptions dump{options_.source, request_.tcp, request_.udp, options_.proc_root};
-  if (owners_ == nullptr) {
+  if (owners_ == nullptr && !walked_v6only_) {
     return collect_sockets(dump, visit);
   }
-  // Owners are joined by the socket's inode here, so nothing downstream
-  // needs to know what an inode is.
-  const OwnerTable& owners = *owners_;
+  // Owners are joined by the socket's inode, and the V6ONLY sock_diag leaves
+  // out by the walk's port bitmaps, here, so nothing downstream needs to
+  // know what an inode or the walk is.
+  const OwnerTable* owners = owners_;
+  const auto* walked = walked_v6only_ ? &*walked_v6only_ : nullptr;
   return collect_sockets(dump, [&](const SocketRecord& socket) {
-    if (socket.inode == 0) {
+    const bool owned = owners != nullptr && socket.inode != 0;
+    const int8_t v6only =
+        walked != nullptr ? walked_v6only(socket, (*walked)[static_cast<size_t>(socket.protocol)])
+                          : socket.v6only;
+    if (!owned && v6only == socket.v6only) {
       visit(socket);
       return;
     }
-    SocketRecord owned = socket;
-    owned.pids = owners.pids_of(socket.inode);
-    visit(owned);
+    SocketRecord completed = socket;
+    if (owned) {
+      completed.pids = owners->pids_of(socket.inode);
+    }
+    completed.v6only = v6only;
+    visit(completed);
   });
 }
 
@@ -110,7 +123,7 @@ void LinuxCollector::end_sample() {
 // Reads the BPF bind state when asked and possible. Sets `note` to why the
 // figures stay estimated when BPF was tried and failed. In auto mode a
 // failure is not retried: the same note comes with every later sample.
-std::optional<PortSet> LinuxCollector::read_exact_bind_state(std::string& note) {
+std::optional<BindStateReport> LinuxCollector::read_exact_bind_state(std::string& note) {
   using Mode = LinuxOptions::BindState;
   if (options_.bind_state == Mode::estimate || !request_.tcp) {
     return std::nullopt;
@@ -120,7 +133,7 @@ std::optional<PortSet> LinuxCollector::read_exact_bind_state(std::string& note) 
     return std::nullopt;
   }
   try {
-    return read_bind_state().bind_owned;
+    return read_bind_state();
   } catch (const RuntimeError& error) {
     if (options_.bind_state == Mode::bpf) {
       throw;

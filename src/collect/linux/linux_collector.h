@@ -3,11 +3,13 @@
 // from the sysctls, owners from the BPF task_file walk (or /proc/PID/fd),
 // the bind state from a BPF socket iterator, process identities from /proc.
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "collect/collector.h"
+#include "collect/linux/bind_state.h"
 #include "collect/linux/owner_source.h"
 
 namespace ephport {
@@ -61,7 +63,7 @@ class LinuxCollector final : public Collector {
   void end_sample() override;
 
  private:
-  std::optional<PortSet> read_exact_bind_state(std::string& note);
+  std::optional<BindStateReport> read_exact_bind_state(std::string& note);
 
   LinuxOptions options_;
   CollectRequest request_;
@@ -69,6 +71,9 @@ class LinuxCollector final : public Collector {
   std::unique_ptr<ProcessInfoCache> processes_;
   std::optional<OwnerTable> scanned_;   // this sample's owners, when scanned here
   const OwnerTable* owners_ = nullptr;  // this sample's owners, or null
+  // This sample's V6ONLY of the sockets sock_diag does not report it for,
+  // when the BPF walk read them.
+  std::optional<std::array<V6OnlyPorts, kProtocolCount>> walked_v6only_;
   std::string bind_state_unavailable_;  // the first BPF failure, in auto mode
 };
 

@@ -4,7 +4,10 @@
  * bpf_iter_create()) and keeps what sock_diag cannot show, in its global
  * data: which ports have their bind bucket in bind() state, so that connect()
  * skips them for every destination (linux-port-rules.md, rule 2), and how
- * many sockets use SO_REUSEADDR, SO_REUSEPORT and IP_LOCAL_PORT_RANGE.
+ * many sockets use SO_REUSEADDR, SO_REUSEPORT and IP_LOCAL_PORT_RANGE; and
+ * the IPV6_V6ONLY of IPv6 sockets, which sock_diag reports only for LISTEN
+ * and CLOSE ones (rule 7): connected clients, accepted children, TIME_WAIT.
+ * A bpf_iter/udp program (at the end) reads UDP's V6ONLY the same way.
  *
  * Listening and established sockets are full sockets (bpf_skc_to_tcp_sock);
  * TIME_WAIT and orphaned FIN_WAIT2 are timewait sockets
@@ -14,11 +17,13 @@
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define TCP_NEW_SYN_RECV 12
+#define AF_INET6 10
 
 /* Walk state: the result itself, kept here rather than copied out socket by
  * socket (a 56-byte record each, copied to and folded by user space). User
@@ -32,6 +37,16 @@ __u64 sockets_walked;         /* full and timewait sockets, request sockets not 
 __u64 reuseaddr_sockets;      /* skc_reuse != 0: SO_REUSEADDR (1) or forced (2) */
 __u64 reuseport_sockets;      /* skc_reuseport: SO_REUSEPORT */
 __u64 port_range_sockets;     /* full sockets with an IP_LOCAL_PORT_RANGE */
+/* V6ONLY (skc_ipv6only, which is tw_ipv6only for a timewait socket) of the
+ * IPv6 sockets on a real (not v4-mapped) address: bit p of v6only_ports when
+ * one such socket on port p has it set, of dual_stack_ports when one has it
+ * clear. */
+__u64 v6only_ports[65536 / 64];
+__u64 dual_stack_ports[65536 / 64];
+/* The same for UDP (dump_udp_v6only): sock_diag reports no SKV6ONLY for a
+ * connected UDP socket (state ESTABLISHED). */
+__u64 udp_v6only_ports[65536 / 64];
+__u64 udp_dual_stack_ports[65536 / 64];
 
 /* Fields that only recent kernels have, as local flavours: this file builds
  * against any vmlinux.h, and CO-RE reports at load time whether the running
@@ -59,6 +74,25 @@ static __always_inline __u32 read_port_range(struct tcp_sock *tp) {
   return 0;
 }
 
+/* IPv6 on a real address: which of the two port bitmaps the socket's port
+ * joins. Listeners too (sock_diag reports their V6ONLY, /proc/net does not;
+ * their children inherit it). A v4-mapped socket is IPv4 to the allocator,
+ * and never V6ONLY. */
+static __always_inline void note_v6only(struct sock_common *skc, __u64 *v6only, __u64 *dual) {
+  __u16 port = skc->skc_num;
+  __u64 bit = 1ULL << (port % 64);
+
+  if (skc->skc_family != AF_INET6) return;
+  if (skc->skc_v6_rcv_saddr.in6_u.u6_addr32[0] == 0 &&
+      skc->skc_v6_rcv_saddr.in6_u.u6_addr32[1] == 0 &&
+      skc->skc_v6_rcv_saddr.in6_u.u6_addr32[2] == bpf_htonl(0x0000ffff))
+    return;
+  if (BPF_CORE_READ_BITFIELD(skc, skc_ipv6only))
+    v6only[port / 64] |= bit;
+  else
+    dual[port / 64] |= bit;
+}
+
 /* Direct loads through the BTF-typed pointers rather than
  * bpf_probe_read_kernel() (BPF_CORE_READ): this runs for every TCP socket,
  * and the helper calls took about a quarter of the walk's CPU time. CO-RE
@@ -76,6 +110,7 @@ int dump_bind_state(struct bpf_iter__tcp *ctx) {
 
   if (!skc) return 0; /* the final call, after the last socket */
   if (skc->skc_state == TCP_NEW_SYN_RECV) return 0;
+  note_v6only(skc, v6only_ports, dual_stack_ports);
 
   tp = bpf_skc_to_tcp_sock(skc);
   if (tp) {
@@ -98,5 +133,17 @@ int dump_bind_state(struct bpf_iter__tcp *ctx) {
   bit = 1ULL << (port % 64);
   if (bind_ports[port / 64] & bit) return 0;
   if (tb->fastreuse >= 0 || tb->fastreuseport >= 0) bind_ports[port / 64] |= bit;
+  return 0;
+}
+
+/* bpf_iter/udp: the V6ONLY of every UDP socket of the netns, into the UDP
+ * bitmaps; nothing else (UDP has no bind buckets). Walked after the TCP
+ * program, by the same read_bind_state(). */
+SEC("iter/udp")
+int dump_udp_v6only(struct bpf_iter__udp *ctx) {
+  struct udp_sock *udp = ctx->udp_sk;
+
+  if (!udp) return 0;
+  note_v6only(&udp->inet.sk.__sk_common, udp_v6only_ports, udp_dual_stack_ports);
   return 0;
 }

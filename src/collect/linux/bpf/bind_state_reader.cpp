@@ -51,13 +51,26 @@ constexpr int kMaxReads = 1 << 16;
   throw RuntimeError("BPF bind-state reader unavailable: " + why);
 }
 
-BindStateReport fold(const WalkState& state) {
-  BindStateReport report;
-  for (size_t word = 0; word < std::size(state.bind_ports); ++word) {
-    for (uint64_t bits = state.bind_ports[word]; bits != 0; bits &= bits - 1) {
-      report.bind_owned.insert(static_cast<uint16_t>(word * 64 + std::countr_zero(bits)));
+// A port bitmap of the program's global data (bit p % 64 of word p / 64).
+template <size_t Words>
+PortSet ports_of(const __u64 (&bitmap)[Words]) {
+  static_assert(Words * 64 == 65536, "one bit per port");
+  PortSet ports;
+  for (size_t word = 0; word < Words; ++word) {
+    for (uint64_t bits = bitmap[word]; bits != 0; bits &= bits - 1) {
+      ports.insert(static_cast<uint16_t>(word * 64 + std::countr_zero(bits)));
     }
   }
+  return ports;
+}
+
+BindStateReport fold(const WalkState& state) {
+  BindStateReport report;
+  report.bind_owned = ports_of(state.bind_ports);
+  report.v6only[static_cast<size_t>(Protocol::tcp)] = {ports_of(state.v6only_ports),
+                                                       ports_of(state.dual_stack_ports)};
+  report.v6only[static_cast<size_t>(Protocol::udp)] = {ports_of(state.udp_v6only_ports),
+                                                       ports_of(state.udp_dual_stack_ports)};
   report.sockets = state.sockets_walked;
   report.reuseaddr = state.reuseaddr_sockets;
   report.reuseport = state.reuseport_sockets;
@@ -98,26 +111,41 @@ class Iterator {
       bind_state_bpf__destroy(skeleton_);
       unavailable(describe_bpf_failure("attaching the iterator", error));
     }
+    udp_link_ = bpf_program__attach_iter(skeleton_->progs.dump_udp_v6only, nullptr);
+    if (udp_link_ == nullptr) {
+      const int error = errno;
+      bpf_link__destroy(link_);
+      bind_state_bpf__destroy(skeleton_);
+      unavailable(describe_bpf_failure("attaching the UDP iterator", error));
+    }
   }
   ~Iterator() {
+    bpf_link__destroy(udp_link_);
     bpf_link__destroy(link_);
     bind_state_bpf__destroy(skeleton_);
   }
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
-  // One walk over the TCP sockets of the calling thread's netns.
+  // One walk over the TCP, then the UDP, sockets of the calling thread's netns.
   BindStateReport walk() {
     const std::lock_guard<std::mutex> lock(mutex_);
     WalkState& state = *skeleton_->bss;
     state = WalkState{};  // the last walk's result, or what a failed walk left
-    UniqueFd iterator(bpf_iter_create(bpf_link__fd(link_)));
+    drain(link_);
+    drain(udp_link_);
+    return fold(state);
+  }
+
+ private:
+  // Runs one iterator over every socket: read() returns 0 once its program
+  // has run for every socket and for the walk's end, in this thread.
+  static void drain(bpf_link* link) {
+    UniqueFd iterator(bpf_iter_create(bpf_link__fd(link)));
     if (!iterator.valid()) {
       const int error = errno;
       unavailable(describe_bpf_failure("creating the iterator", error));
     }
-    // read() returns 0 once the program has run for every socket and for the
-    // walk's end, in this thread: the mapped state is then complete.
     std::array<char, 64> buffer{};
     for (int reads = 0;; ++reads) {
       if (reads == kMaxReads) {
@@ -125,7 +153,7 @@ class Iterator {
       }
       const ssize_t got = ::read(iterator.get(), buffer.data(), buffer.size());
       if (got == 0) {
-        break;
+        return;
       }
       if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
         continue;
@@ -135,13 +163,12 @@ class Iterator {
       }
       unavailable("the iterator returned output; its program should write none");
     }
-    return fold(state);
   }
 
- private:
   bind_state_bpf* skeleton_ = nullptr;
-  bpf_link* link_ = nullptr;
-  std::mutex mutex_;  // one walk at a time: they share the global data
+  bpf_link* link_ = nullptr;      // bpf_iter/tcp: bind state and TCP V6ONLY
+  bpf_link* udp_link_ = nullptr;  // bpf_iter/udp: UDP V6ONLY
+  std::mutex mutex_;              // one walk at a time: they share the global data
 };
 
 // Loaded on first use; a failed load throws and is retried by the next call.
