@@ -18,6 +18,14 @@ class V6OnlyLabTest : public LabTest {};
 
 constexpr int kRange = 20;
 
+// The TCP 0.0.0.0 row's bind_free and bounds, for a [lab] line.
+std::string row_text(const Json& snapshot) {
+  const auto row = find_address(snapshot, "tcp", "0.0.0.0");
+  return row ? row->at("bind_free").dump() + " [" + row->at("bind_free_min").dump() + ", " +
+                   row->at("bind_free_max").dump() + "]"
+             : "none";
+}
+
 ClientOptions v6only_client(int v6only, SourceBind bind = SourceBind::no_port) {
   ClientOptions options(bind);
   options.v6only = v6only;
@@ -180,6 +188,49 @@ TEST_F(V6OnlyLabTest, UdpLoopbackSubstitute) {
   check_bind_free(lab(), predicted, Proto::udp, "::1",
                   kRange - static_cast<int>(distinct_ports(v6_then_mapped, v6)));
   check_udp_autobinds(lab(), predicted, "127.0.0.1", 5353, kRange - all);
+}
+
+// A capture keeps the V6ONLY the BPF walk read (`v6only` of each record), so
+// `analyze` of it gives the snapshot's figures: a capture is read without BPF,
+// and would otherwise guess.
+TEST_F(V6OnlyLabTest, CaptureKeepsTheWalkedV6Only) {
+  lab().set_range(40000, 40000 + kRange - 1);
+  lab().listen("::1", 8080);
+  lab().listen("127.0.0.1", 8090);
+  const auto v6only = lab().connect("", "::1", 8080, 3, v6only_client(1));
+  const auto v6only_tw = lab().time_wait("", "::1", 8080, 2, v6only_client(1));
+  const auto dual_stack = lab().connect("", "::1", 8080, 2, v6only_client(0));
+  for (int i = 0; i < 2; ++i) {
+    lab().udp_connect("::1", 5353);
+  }
+  TempDir dir;
+  const std::string capture = dir.path() + "/capture.jsonl";
+  const Json live = snapshot_json({"--bind-state", "bpf", "--save", capture});
+  const RunResult analyzed = run_ephport({"analyze", capture, "--format", "json", "--top", "1000"});
+  ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+  const Json replayed = Json::parse(analyzed.out);
+  EXPECT_NE(read_file(capture).find("\"v6only\":1"), std::string::npos);
+  for (const char* proto : {"tcp", "udp"}) {
+    for (const char* address : {"0.0.0.0", "::", "::1", "127.0.0.1"}) {
+      SCOPED_TRACE(std::string(proto) + " " + address);
+      const auto before = find_address(live, proto, address);
+      const auto after = find_address(replayed, proto, address);
+      ASSERT_EQ(before.has_value(), after.has_value());
+      if (!before) {
+        continue;  // UDP has no socket on 127.0.0.1
+      }
+      for (const char* field : {"bind_free", "bind_free_min", "bind_free_max"}) {
+        EXPECT_EQ(after->at(field), before->at(field)) << field;
+      }
+    }
+  }
+  const auto any4 = find_address(replayed, "tcp", "0.0.0.0");
+  ASSERT_TRUE(any4);
+  EXPECT_EQ(any4->at("bind_free"), kRange - static_cast<int>(distinct_ports(dual_stack)));
+  EXPECT_EQ(any4->at("bind_free_min"), any4->at("bind_free_max"));
+  lab_note("tcp bind_free 0.0.0.0 | snapshot " + row_text(live) + " | analyze " +
+           row_text(replayed) + " | V6ONLY ports " +
+           std::to_string(distinct_ports(v6only, v6only_tw)));
 }
 
 }  // namespace

@@ -262,6 +262,28 @@ TEST(PluginCheck, EstimatedFiguresAlarmOnTheirWorstCase) {
   EXPECT_EQ(result.protocols[0].pressure_percent, 96.0);
 }
 
+// Where an IPv6 socket's V6ONLY is guessed, bind_free is an interval: check
+// judges its low end and says so.
+TEST(PluginCheck, BindFreeAlarmsOnTheWorstCaseOfAGuessedV6only) {
+  Analysis analysis;
+  analysis.has_udp = false;
+  analysis.bind_state = BindState::exact;  // V6ONLY can be guessed all the same (UDP, races)
+  ProtocolAnalysis& tcp = analysis.tcp;
+  tcp.capacity = 100;
+  tcp.range = {40000, 40099};
+  AddressRow any4;  // the best guess 50 free, the kernel anywhere in [3, 60]
+  any4.address = Address::any_v4();
+  any4.bind_free = 50;
+  any4.bind_free_min = 3;
+  any4.bind_free_max = 60;
+  tcp.addresses.push_back(any4);
+  CheckResult result = evaluate_check(analysis, spec(CheckMetric::bind_free));
+  EXPECT_EQ(result.state, PluginState::critical);  // 3 < ceil(100 * 5%) = 5
+  EXPECT_EQ(result.protocols[0].bind_free, 3u);
+  EXPECT_EQ(status_of(render_plugin_output(result, 0)),
+            "EPHPORT CRITICAL - tcp bind_free 3 of 100 (estimated worst case; bind on 0.0.0.0)");
+}
+
 TEST(PluginCheck, ParseMetric) {
   EXPECT_EQ(parse_check_metric("pressure"), CheckMetric::pressure);
   EXPECT_EQ(parse_check_metric("bind_free"), CheckMetric::bind_free);

@@ -76,8 +76,8 @@ SampleFacts LinuxCollector::begin_sample(const CollectRequest& request) {
   }
   walked_v6only_.reset();
   if (std::optional<BindStateReport> walked = read_exact_bind_state(facts.bind_state_note)) {
-    facts.bind_owned = std::move(walked->bind_owned);
-    walked_v6only_ = std::move(walked->v6only);
+    facts.bind_owned = walked->bind_owned;
+    walked_v6only_ = walked->v6only;
   }
   return facts;
 }
