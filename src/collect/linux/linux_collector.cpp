@@ -76,8 +76,10 @@ SampleFacts LinuxCollector::begin_sample(const CollectRequest& request) {
   }
   walked_v6only_.reset();
   if (std::optional<BindStateReport> walked = read_exact_bind_state(facts.bind_state_note)) {
-    facts.bind_owned = walked->bind_owned;
-    walked_v6only_ = walked->v6only;
+    if (request_.tcp) {
+      facts.bind_owned = walked->bind_owned;
+    }
+    walked_v6only_ = walked->v6only;  // UDP's V6ONLY too, when only UDP is asked for
   }
   return facts;
 }
@@ -125,7 +127,7 @@ void LinuxCollector::end_sample() {
 // failure is not retried: the same note comes with every later sample.
 std::optional<BindStateReport> LinuxCollector::read_exact_bind_state(std::string& note) {
   using Mode = LinuxOptions::BindState;
-  if (options_.bind_state == Mode::estimate || !request_.tcp) {
+  if (options_.bind_state == Mode::estimate || (!request_.tcp && !request_.udp)) {
     return std::nullopt;
   }
   if (options_.bind_state == Mode::automatic && !bind_state_unavailable_.empty()) {
