@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <utility>
 
 namespace ephport {
@@ -17,11 +19,18 @@ std::string scope_of(const HostFacts& host) {
   return host.netns;
 }
 
-// Least-squares slope of used over time, in ports per second; empty with
-// fewer than two points or when they span no time. Times count from the
-// first point, in integer clock ticks until then: no epoch-sized doubles.
+// A least-squares line through the points: held ports over time.
+struct Fit {
+  double rate = 0;     // ports per second
+  double span = 0;     // seconds from the first point to the last
+  double t_value = 0;  // rate / its standard error; infinite on an exact line
+};
+
+// Empty with fewer than two points or when they span no time. Times count
+// from the first point, in integer clock ticks until then: no epoch-sized
+// doubles.
 template <typename Points>
-std::optional<double> least_squares_rate(const Points& points) {
+std::optional<Fit> least_squares(const Points& points) {
   if (points.size() < 2) {
     return std::nullopt;
   }
@@ -33,19 +42,34 @@ std::optional<double> least_squares_rate(const Points& points) {
   double sum_y = 0;
   for (const auto& point : points) {
     sum_t += seconds(point);
-    sum_y += point.used;
+    sum_y += point.held;
   }
   double covariance = 0;
   double variance = 0;
   for (const auto& point : points) {
     double dt = seconds(point) - sum_t / n;
-    covariance += dt * (point.used - sum_y / n);
+    covariance += dt * (point.held - sum_y / n);
     variance += dt * dt;
   }
   if (variance <= 0) {
     return std::nullopt;
   }
-  return covariance / variance;
+  Fit fit;
+  fit.rate = covariance / variance;
+  fit.span = seconds(points.back());
+  if (points.size() > 2) {
+    double residuals = 0;
+    for (const auto& point : points) {
+      double predicted = sum_y / n + fit.rate * (seconds(point) - sum_t / n);
+      residuals += (point.held - predicted) * (point.held - predicted);
+    }
+    // Counts are integers: residuals below this are rounding, the line exact.
+    constexpr double kExact = 1e-9;
+    double standard_error = std::sqrt(residuals / (n - 2) / variance);
+    fit.t_value =
+        residuals <= kExact ? std::numeric_limits<double>::infinity() : fit.rate / standard_error;
+  }
+  return fit;
 }
 
 bool exhausts_sooner(const Forecast& a, const Forecast& b) {
@@ -83,7 +107,7 @@ void Trend::annotate(std::map<Key, Series>& next, const std::string& scope,
     row.forecast = observe(
         next,
         {scope, protocol.protocol, true, row.local_address, row.remote_address, row.remote_port},
-        time, capacity, used, row.connect_free);
+        time, capacity, {used, std::min(row.time_wait, used), row.connect_free});
   };
   // The item that runs out first; if none is trending to exhaustion, the one
   // with the highest usage (where pressure_percent comes from).
@@ -100,8 +124,10 @@ void Trend::annotate(std::map<Key, Series>& next, const std::string& scope,
     }
   };
   for (AddressRow& row : protocol.addresses) {
-    row.forecast = observe(next, {scope, protocol.protocol, false, row.address, {}, 0}, time,
-                           capacity, row.ports_in_use, row.bind_free);
+    uint32_t time_wait = row.states[static_cast<size_t>(SockState::time_wait)];
+    row.forecast =
+        observe(next, {scope, protocol.protocol, false, row.address, {}, 0}, time, capacity,
+                {row.ports_in_use, std::min(time_wait, row.ports_in_use), row.bind_free});
     consider(row.forecast, row.usage_percent);
     if (row.worst_destination) {
       destination(*row.worst_destination);
@@ -117,7 +143,7 @@ void Trend::annotate(std::map<Key, Series>& next, const std::string& scope,
 
 const Forecast& Trend::observe(std::map<Key, Series>& next, const Key& key,
                                std::chrono::system_clock::time_point time, uint32_t capacity,
-                               uint32_t used, uint32_t free_ports) {
+                               const Reading& reading) {
   auto [slot, inserted] = next.try_emplace(key);
   Series& series = slot->second;
   if (!inserted) {
@@ -133,17 +159,48 @@ const Forecast& Trend::observe(std::map<Key, Series>& next, const Key& key,
     series.points.clear();
   }
   series.capacity = capacity;
-  if (series.points.size() == history_) {
-    series.points.erase(series.points.begin());
-  }
-  series.points.push_back({time, static_cast<double>(used)});
+  append(series.points, {time, static_cast<double>(reading.used - reading.time_wait)});
 
   series.forecast = {};
-  series.forecast.rate_per_second = least_squares_rate(series.points);
-  if (series.forecast.rate_per_second && *series.forecast.rate_per_second > 0) {
-    series.forecast.exhausts_in_seconds = free_ports / *series.forecast.rate_per_second;
+  std::optional<Fit> fit = least_squares(series.points);
+  if (!fit) {
+    return series.forecast;
+  }
+  series.forecast.rate_per_second = fit->rate;
+  // Before the warm-up a churn that began lately still looks like growth;
+  // after it, a rise must be a port or more and stand out of the noise.
+  bool warmed_up = fit->span >= std::chrono::duration<double>(kWarmUp).count() &&
+                   series.points.size() >= kMinForecastPoints;
+  bool rising = fit->rate > 0 && fit->rate * fit->span >= 1 && fit->t_value >= kMinSignificance;
+  if (warmed_up && rising) {
+    series.forecast.exhausts_in_seconds = reading.free_ports / fit->rate;
   }
   return series.forecast;
+}
+
+size_t Trend::points_held() const {
+  size_t most = 0;
+  for (const auto& [key, series] : series_) {
+    most = std::max(most, series.points.size());
+  }
+  return most;
+}
+
+void Trend::append(std::vector<Point>& points, const Point& point) const {
+  // The newest point stays only if it is this far from the one before it,
+  // else the new one replaces it: a short --interval keeps about
+  // kPointsPerWarmUp points per warm-up, not one per sample.
+  constexpr auto kSpacing =
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(kWarmUp) / kPointsPerWarmUp;
+  if (points.size() >= 2 && points.back().time - points[points.size() - 2].time < kSpacing) {
+    points.back() = point;
+  } else {
+    points.push_back(point);
+  }
+  // Drop the oldest while the rest still hold `history_` points spanning kWarmUp.
+  while (points.size() > history_ && point.time - points[1].time >= kWarmUp) {
+    points.erase(points.begin());
+  }
 }
 
 }  // namespace ephport

@@ -1,6 +1,7 @@
-// The forecast over a loop's samples: least-squares rate per address and
-// destination, time to exhaustion at that rate, bounded history, and series
-// dropped with their rows. Synthetic analyses, so every figure is exact.
+// The forecast over a loop's samples: least-squares net rate per address and
+// destination (TIME_WAIT ports counted as freed), time to exhaustion at that
+// rate after the warm-up, bounded history, and series dropped with their
+// rows. Synthetic analyses, so every figure is exact.
 
 #include "analyze/trend.h"
 
@@ -80,31 +81,36 @@ TEST(Trend, FirstSampleHasNoRate) {
 TEST(Trend, SteadyRampGivesTheExactSlopeAndTimeToExhaustion) {
   Trend trend;
   // Uneven intervals: the fit uses the sample times, not their count.
-  const std::vector<double> times = {0, 1, 2, 4, 5};
+  const std::vector<double> times = {0, 20, 40, 80, 100, 120};
   for (size_t k = 0; k < times.size(); ++k) {
     double t = times[k];
-    // Address: 10 + 4/s; destination: 20 + 5/s.
+    // Address: 10 + 0.2/s; destination: 20 + 0.25/s.
     Analysis analysis =
-        sample(t, static_cast<uint32_t>(10 + 4 * t), {static_cast<uint32_t>(20 + 5 * t)});
+        sample(t, static_cast<uint32_t>(10 + t / 5), {static_cast<uint32_t>(20 + t / 4)});
     trend.observe_and_annotate(analysis);
     if (k == 0) {
       continue;
     }
     SCOPED_TRACE(k);
     const AddressRow& address = analysis.tcp.addresses.front();
-    EXPECT_NEAR(rate_of(address.forecast), 4.0, 1e-9);
-    EXPECT_NEAR(exhausts_of(address.forecast), address.bind_free / 4.0, 1e-9);
+    EXPECT_NEAR(rate_of(address.forecast), 0.2, 1e-9);
+    if (t < 60) {  // the warm-up: a rate, no forecast yet
+      EXPECT_FALSE(address.forecast.exhausts_in_seconds);
+      EXPECT_FALSE(analysis.tcp.pressure_forecast.exhausts_in_seconds);
+      continue;
+    }
+    EXPECT_NEAR(exhausts_of(address.forecast), address.bind_free / 0.2, 1e-9);
 
     // The listed destination and the same one as the address's worst.
     for (const DestinationRow* row : std::initializer_list<const DestinationRow*>{
              &analysis.tcp.destinations.front(), &*address.worst_destination}) {
-      EXPECT_NEAR(rate_of(row->forecast), 5.0, 1e-9);
-      EXPECT_NEAR(exhausts_of(row->forecast), row->connect_free / 5.0, 1e-9);
+      EXPECT_NEAR(rate_of(row->forecast), 0.25, 1e-9);
+      EXPECT_NEAR(exhausts_of(row->forecast), row->connect_free / 0.25, 1e-9);
     }
-    // The destination runs out first: (80 - 5t)/5 < (90 - 4t)/4.
+    // The destination runs out first: (80 - t/4)/0.25 < (90 - t/5)/0.2.
     EXPECT_NEAR(exhausts_of(analysis.tcp.pressure_forecast),
-                analysis.tcp.destinations.front().connect_free / 5.0, 1e-9);
-    EXPECT_NEAR(rate_of(analysis.tcp.pressure_forecast), 5.0, 1e-9);
+                analysis.tcp.destinations.front().connect_free / 0.25, 1e-9);
+    EXPECT_NEAR(rate_of(analysis.tcp.pressure_forecast), 0.25, 1e-9);
   }
 }
 
@@ -140,28 +146,41 @@ TEST(Trend, FallingPopulationHasANegativeRateAndNoExhaustion) {
 }
 
 TEST(Trend, HistoryKeepsOnlyTheLastSamples) {
-  // Flat for 5 samples, then +10 per second: with 3 samples kept the fit sees
-  // only the ramp; with 10 it still sees the flat part.
+  // A minute apart, flat for 5 samples, then +10 a minute: with 3 samples
+  // kept (they span the warm-up) the fit sees only the ramp; with 10 it
+  // still sees the flat part.
   Trend short_history(3);
   Trend long_history(10);
   std::vector<uint32_t> values = {10, 10, 10, 10, 10, 20, 30};
   Analysis last_short;
   Analysis last_long;
   for (size_t k = 0; k < values.size(); ++k) {
-    last_short = sample(k, values[k], {});
-    last_long = sample(k, values[k], {});
+    last_short = sample(60.0 * k, values[k], {});
+    last_long = sample(60.0 * k, values[k], {});
     short_history.observe_and_annotate(last_short);
     long_history.observe_and_annotate(last_long);
   }
-  EXPECT_NEAR(rate_of(address_forecast(last_short)), 10.0, 1e-9);
-  EXPECT_LT(rate_of(address_forecast(last_long)), 5.0);
+  EXPECT_NEAR(rate_of(address_forecast(last_short)), 10.0 / 60, 1e-9);
+  EXPECT_LT(rate_of(address_forecast(last_long)), 5.0 / 60);
   // A history below 2 could never fit a rate: it is raised to 2.
   Trend tiny(1);
   Analysis a = sample(0, 10, {});
-  Analysis b = sample(1, 12, {});
+  Analysis b = sample(60, 12, {});
   tiny.observe_and_annotate(a);
   tiny.observe_and_annotate(b);
-  EXPECT_NEAR(rate_of(address_forecast(b)), 2.0, 1e-9);
+  EXPECT_NEAR(rate_of(address_forecast(b)), 2.0 / 60, 1e-9);
+}
+
+TEST(Trend, SamplesCloserThanTheSpacingAreThinnedAndStillSpanTheWarmUp) {
+  // Ten samples a second: the history keeps about kPointsPerWarmUp points
+  // over the warm-up, not 600, and its first points still fall out.
+  Trend trend(4);
+  for (int k = 0; k <= 3000; ++k) {
+    Analysis analysis = sample(k / 10.0, static_cast<uint32_t>(k / 100), {});
+    trend.observe_and_annotate(analysis);
+    ASSERT_LE(trend.points_held(), Trend::kPointsPerWarmUp + 2) << k;
+  }
+  EXPECT_GE(trend.points_held(), Trend::kPointsPerWarmUp - 1);
 }
 
 TEST(Trend, SeriesOfVanishedRowsAreDropped) {
@@ -242,12 +261,113 @@ TEST(Trend, ClockSteppedBackOrNewRangeRestartsTheSeries) {
 
 TEST(Trend, ExhaustedRowRisingStillForecastsZeroSeconds) {
   Trend trend;
-  Analysis a = sample(0, 98, {});
-  Analysis b = sample(1, 100, {});
+  Analysis a = sample(0, 94, {});
+  Analysis b = sample(30, 97, {});
+  Analysis c = sample(60, 100, {});
   trend.observe_and_annotate(a);
   trend.observe_and_annotate(b);
-  EXPECT_NEAR(rate_of(address_forecast(b)), 2.0, 1e-9);
-  EXPECT_EQ(address_forecast(b).exhausts_in_seconds, 0.0);
+  trend.observe_and_annotate(c);
+  EXPECT_NEAR(rate_of(address_forecast(c)), 0.1, 1e-9);
+  EXPECT_EQ(address_forecast(c).exhausts_in_seconds, 0.0);
+}
+
+// One TCP sample at `seconds` on 127.0.0.1 with one destination
+// (127.0.0.1:8080): `held` ports held by sockets that stay, and `time_wait`
+// TIME_WAIT sockets to it (each a port of its own).
+Analysis churn_sample(double seconds, uint32_t held, uint32_t time_wait) {
+  Analysis analysis = sample(seconds, held + time_wait, {held + time_wait});
+  analysis.tcp.destinations.front().time_wait = time_wait;
+  AddressRow& address = analysis.tcp.addresses.front();
+  address.states[static_cast<size_t>(SockState::time_wait)] = time_wait;
+  address.states[static_cast<size_t>(SockState::established)] = held;
+  address.worst_destination = analysis.tcp.destinations.front();
+  return analysis;
+}
+
+// TIME_WAIT sockets at `t` of a scrape every `period` s from `start` on:
+// each connection closed at start, start + period, ... stays 60 s.
+uint32_t scrape_time_wait(double t, double start, double period) {
+  uint32_t count = 0;
+  for (double closed = start; closed <= t; closed += period) {
+    count += t - closed < 60 ? 1 : 0;
+  }
+  return count;
+}
+
+TEST(Trend, SteadyTimeWaitChurnGivesNoForecast) {
+  // A scrape every 5 s, from the first sample on and, in a second loop,
+  // starting 100 s into it: TIME_WAIT rises for 60 s to 12, then is flat.
+  // The scrape's own connection is open in every third sample.
+  for (double start : {0.0, 100.0}) {
+    SCOPED_TRACE(start);
+    Trend trend;
+    for (int k = 0; k <= 60; ++k) {
+      double t = 10.0 * k + 1;
+      uint32_t open = k % 3 == 0 ? 1 : 0;
+      Analysis analysis = churn_sample(t, open, scrape_time_wait(t, start, 5));
+      trend.observe_and_annotate(analysis);
+      SCOPED_TRACE(k);
+      const AddressRow& address = analysis.tcp.addresses.front();
+      EXPECT_FALSE(address.forecast.exhausts_in_seconds) << *address.forecast.rate_per_second;
+      EXPECT_FALSE(analysis.tcp.destinations.front().forecast.exhausts_in_seconds);
+      EXPECT_FALSE(analysis.tcp.pressure_forecast.exhausts_in_seconds);
+      if (k > 0) {
+        // Net: what stays is the scrape's own connection, 0 or 1.
+        EXPECT_LE(std::abs(rate_of(address.forecast)), 0.1);
+      }
+    }
+  }
+}
+
+TEST(Trend, LeakUnderChurnIsForecastWithTheRightTime) {
+  // The same scrape, and a client that keeps one more connection open every
+  // 4 s: the net rate is the leak's, 0.25/s, exactly.
+  Trend trend;
+  for (int k = 0; k <= 30; ++k) {
+    double t = 4.0 * k;
+    Analysis analysis = churn_sample(t, static_cast<uint32_t>(k), scrape_time_wait(t, 0, 5));
+    trend.observe_and_annotate(analysis);
+    if (t < 60) {
+      continue;
+    }
+    SCOPED_TRACE(k);
+    const AddressRow& address = analysis.tcp.addresses.front();
+    EXPECT_NEAR(rate_of(address.forecast), 0.25, 1e-9);
+    EXPECT_NEAR(exhausts_of(address.forecast), address.bind_free / 0.25, 1e-9);
+    const DestinationRow& destination = analysis.tcp.destinations.front();
+    EXPECT_NEAR(exhausts_of(destination.forecast), destination.connect_free / 0.25, 1e-9);
+    EXPECT_NEAR(exhausts_of(analysis.tcp.pressure_forecast), destination.connect_free / 0.25, 1e-9);
+  }
+}
+
+TEST(Trend, NoForecastBeforeTheWarmUp) {
+  // A leak of one port a second, sampled every second: a rate from the
+  // second sample on, a time to exhaustion only once the series spans 60 s.
+  Trend trend;
+  for (int k = 0; k <= 70; ++k) {
+    Analysis analysis = sample(k, static_cast<uint32_t>(k), {});
+    trend.observe_and_annotate(analysis);
+    SCOPED_TRACE(k);
+    const Forecast& forecast = address_forecast(analysis);
+    if (k == 0) {
+      EXPECT_FALSE(forecast.rate_per_second);
+    } else {
+      EXPECT_NEAR(rate_of(forecast), 1.0, 1e-9);
+    }
+    EXPECT_EQ(forecast.exhausts_in_seconds.has_value(), k >= 60);
+  }
+}
+
+TEST(Trend, NoiseAroundAFlatCountGivesNoForecast) {
+  // Held ports wandering between 20 and 22 with no trend: the rise of the fit
+  // stays within the noise.
+  const std::vector<uint32_t> held = {20, 22, 21, 20, 21, 22, 20, 21, 22, 21, 20, 22, 21, 21};
+  Trend trend;
+  for (size_t k = 0; k < held.size(); ++k) {
+    Analysis analysis = sample(10.0 * static_cast<double>(k), held[k], {});
+    trend.observe_and_annotate(analysis);
+    EXPECT_FALSE(address_forecast(analysis).exhausts_in_seconds) << k;
+  }
 }
 
 }  // namespace
