@@ -156,6 +156,11 @@ class Aggregator::ProtocolPass {
 
   void set_expiry_window_ms(uint32_t window_ms) { expiry_window_ms_ = window_ms; }
 
+  void add_configured_addresses(const std::vector<Address>& addresses) {
+    configured_ = addresses;
+    std::sort(configured_->begin(), configured_->end());
+  }
+
   // The allocator's own bind state (read by BPF): every port it holds in
   // bind() state.
   void use_exact_bind_state(const PortSet& bind_owned) {
@@ -195,10 +200,21 @@ class Aggregator::ProtocolPass {
     for (const auto& [address, group] : exact_) {
       addresses.push_back(address);
     }
+    // Configured addresses without a socket of their own get a row too.
+    for (const Address& address : configured_.value_or(std::vector<Address>{})) {
+      if (!exact_.contains(address)) {
+        addresses.push_back(address);
+      }
+    }
     std::sort(addresses.begin(), addresses.end());
     for (const Address& address : addresses) {
-      result.addresses.push_back(
-          address_row(address, result.capacity, free_new_destination, new_destination_bounds));
+      AddressRow row =
+          address_row(address, result.capacity, free_new_destination, new_destination_bounds);
+      row.own_sockets = exact_.contains(address);
+      if (configured_) {
+        row.configured = std::binary_search(configured_->begin(), configured_->end(), address);
+      }
+      result.addresses.push_back(row);
     }
     result.addresses.push_back(address_row(Address::any_v4(), result.capacity, free_new_destination,
                                            new_destination_bounds));
@@ -478,7 +494,8 @@ class Aggregator::ProtocolPass {
   ProcessAttribution& attribution_;
   PortSet bind_owned_;  // B (TCP only)
   bool exact_bind_state_ = false;
-  uint32_t expiry_window_ms_ = 0;  // 0: count no expiring timewait sockets
+  uint32_t expiry_window_ms_ = 0;                   // 0: count no expiring timewait sockets
+  std::optional<std::vector<Address>> configured_;  // sorted; empty when not read
   std::vector<BindEstimateCandidate> estimate_candidates_;
   PortSet bind_possible_;  // ports of connections bind() may have chosen (estimate only)
   std::unordered_map<Address, Footprint, AddressHash> exact_;
@@ -517,6 +534,11 @@ void Aggregator::use_exact_bind_state(const PortSet& bind_owned) {
 void Aggregator::set_expiry_window_ms(uint32_t window_ms) {
   expiry_window_ms_ = window_ms;
   tcp_->set_expiry_window_ms(window_ms);
+}
+
+void Aggregator::add_configured_addresses(const std::vector<Address>& addresses) {
+  tcp_->add_configured_addresses(addresses);
+  udp_->add_configured_addresses(addresses);
 }
 
 void Aggregator::add(const SocketRecord& socket) {

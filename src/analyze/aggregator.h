@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "analyze/analysis.h"
 #include "analyze/process_attribution.h"
@@ -33,6 +34,10 @@ class Aggregator {
   // Counts timewait sockets that expire within `window_ms` (time_wait_expiring,
   // expiry_window_ms); 0, the default, counts none. Call before add().
   void set_expiry_window_ms(uint32_t window_ms);
+
+  // The addresses configured on the namespace's interfaces: each gets an
+  // address row, with or without sockets. Call before finish().
+  void add_configured_addresses(const std::vector<Address>& addresses);
 
   // Records must follow the collector ordering contract (collector.h).
   void add(const SocketRecord& socket);

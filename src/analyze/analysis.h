@@ -54,7 +54,14 @@ struct DestinationRow {
 
 struct AddressRow {
   Address address;
-  bool wildcard = false;         // 0.0.0.0 / :: rows: "bind(0) without an address"
+  bool wildcard = false;  // 0.0.0.0 / :: rows: "bind(0) without an address"
+  // Configured on an interface of the namespace (rtnetlink); empty when the
+  // configured addresses were not read (a /proc tree, an older capture).
+  std::optional<bool> configured;
+  // Some socket has exactly this local address; false for a configured
+  // address listed only for its bind_free (the table shows it with
+  // --all-addresses).
+  bool own_sockets = true;
   uint32_t ports_in_use = 0;     // distinct ports of E held on this address or a wildcard
   double usage_percent = 0;      // 100 * ports_in_use / capacity
   uint32_t listening_ports = 0;  // distinct listening ports on this address or wildcard

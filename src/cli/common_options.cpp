@@ -89,6 +89,12 @@ bool CommonOptions::all_namespaces() const {
   return netns == kAllNamespaces;
 }
 
+void add_all_addresses_flag(CLI::App& command, bool& all_addresses) {
+  command.add_flag("--all-addresses", all_addresses,
+                   "Also list, in the table and CSV, the addresses configured on the interfaces "
+                   "that have no socket of their own (JSON always lists them)");
+}
+
 void add_format_option(CLI::App& command, Format& format, std::initializer_list<Format> choices,
                        const std::string& description) {
   std::vector<std::string> names;

@@ -34,6 +34,9 @@ struct CommonOptions {
 void add_common_options(CLI::App& command, CommonOptions& options, bool netns_all = true);
 // --top and --range only: what analyze understands.
 void add_analysis_options(CLI::App& command, CommonOptions& options);
+// --all-addresses: table and CSV rows also for the configured addresses
+// with no socket of their own (JSON always has them).
+void add_all_addresses_flag(CLI::App& command, bool& all_addresses);
 // --format, accepting the names of `choices` (the help lists them in order).
 void add_format_option(CLI::App& command, Format& format, std::initializer_list<Format> choices,
                        const std::string& description);

@@ -28,15 +28,16 @@ struct LogOptions {
   int count = 0;
   EvidenceOptions evidence;
   FleetLogOptions fleet;  // --computers and its options
+  bool all_addresses = false;
 };
 
-ShapeOutput address_output(const Analysis& analysis) {
-  return {[&analysis](bool mark) { return address_sheet(analysis, mark); },
+ShapeOutput address_output(const Analysis& analysis, bool all) {
+  return {[&analysis, all](bool mark) { return address_sheet(analysis, mark, all); },
           [&analysis] { return render_jsonl(analysis); }, nullptr};
 }
 
-ShapeOutput namespaces_output(const NetnsSamples& samples) {
-  return {[&samples](bool mark) { return netns_address_sheet(samples, mark); },
+ShapeOutput namespaces_output(const NetnsSamples& samples, bool all) {
+  return {[&samples, all](bool mark) { return netns_address_sheet(samples, mark, all); },
           [&samples] { return render_netns_jsonl(samples); }, nullptr};
 }
 
@@ -66,13 +67,15 @@ int run_log(const LogOptions& options) {
           all = take_netns_samples(sample);
           trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
           return [&](bool header) {
-            return render_log_record(options.format, namespaces_output(all), header);
+            return render_log_record(options.format, namespaces_output(all, options.all_addresses),
+                                     header);
           };
         }
         analysis = session.take(nullptr);
         trend.observe_and_annotate(analysis);
         return [&](bool header) {
-          return render_log_record(options.format, address_output(analysis), header);
+          return render_log_record(options.format, address_output(analysis, options.all_addresses),
+                                   header);
         };
       },
       [&] {
@@ -110,6 +113,7 @@ CommandRunner add_log_command(CLI::App& app) {
   command->add_option("--count", options->count, "Samples to take (0 = until SIGINT/SIGTERM)")
       ->check(CLI::Range(0, 1000000));
   add_evidence_options(*command, options->evidence);
+  add_all_addresses_flag(*command, options->all_addresses);
   command->add_option("--computers", options->fleet.computers,
                       "Pull samples from remote `ephport serve` instances instead of this host: "
                       "HOST:PORT,... (HTTPS; http://HOST:PORT for plain HTTP)");

@@ -22,6 +22,7 @@ struct SnapshotOptions {
   Format format = Format::table;
   std::string save;
   bool processes = false;
+  bool all_addresses = false;  // --all-addresses
   ProcessFilter filter;
 };
 
@@ -45,18 +46,19 @@ void note_unmatched_filter(const Analysis& analysis, const ProcessFilter& filter
   }
 }
 
-std::string render(const Analysis& analysis, Format format, bool processes) {
+std::string render(const Analysis& analysis, Format format, bool processes, bool all) {
   return render_snapshot(
-      format, {[&analysis](bool mark) { return address_sheet(analysis, mark); },
-               [&analysis] { return render_json(analysis); },
-               [&analysis, processes] { return render_snapshot_table(analysis, processes); }});
+      format,
+      {[&analysis, all](bool mark) { return address_sheet(analysis, mark, all); },
+       [&analysis] { return render_json(analysis); },
+       [&analysis, processes, all] { return render_snapshot_table(analysis, processes, all); }});
 }
 
-std::string render(const NetnsSamples& samples, Format format) {
-  return render_snapshot(format,
-                         {[&samples](bool mark) { return netns_address_sheet(samples, mark); },
-                          [&samples] { return render_netns_json(samples); },
-                          [&samples] { return render_netns_snapshot_table(samples); }});
+std::string render(const NetnsSamples& samples, Format format, bool all) {
+  return render_snapshot(
+      format, {[&samples, all](bool mark) { return netns_address_sheet(samples, mark, all); },
+               [&samples] { return render_netns_json(samples); },
+               [&samples, all] { return render_netns_snapshot_table(samples, all); }});
 }
 
 void add_process_options(CLI::App& command, SnapshotOptions& options) {
@@ -68,6 +70,7 @@ void add_process_options(CLI::App& command, SnapshotOptions& options) {
   command.add_option("--process", options.filter.names,
                      "Show only processes with this name or executable base name (repeatable; "
                      "implies --processes)");
+  add_all_addresses_flag(command, options.all_addresses);
 }
 }  // namespace
 
@@ -103,7 +106,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
             "--processes/--pid/--process show one namespace; with --netns all use --format json "
             "(processes[] per namespace)");
       }
-      fmt::print("{}", render(take_netns_samples(sample), options->format));
+      fmt::print("{}", render(take_netns_samples(sample), options->format, options->all_addresses));
       return 0;
     }
     options->common.enter_namespace();
@@ -117,7 +120,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
     }
     keep_matching_processes(analysis, options->filter);
     note_unmatched_filter(analysis, options->filter);
-    fmt::print("{}", render(analysis, options->format, processes));
+    fmt::print("{}", render(analysis, options->format, processes, options->all_addresses));
     return 0;
   };
 }
@@ -147,7 +150,7 @@ CommandRunner add_analyze_command(CLI::App& app) {
     Analysis analysis = analyze_capture(*file, options->common.to_sample_options());
     keep_matching_processes(analysis, options->filter);
     note_unmatched_filter(analysis, options->filter);
-    fmt::print("{}", render(analysis, options->format, processes));
+    fmt::print("{}", render(analysis, options->format, processes, options->all_addresses));
     return 0;
   };
 }

@@ -12,7 +12,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "snapshot/address.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/owner_table.h"
 #include "snapshot/port_set.h"
@@ -39,6 +41,10 @@ struct SampleFacts {
   // platform lets it be read; otherwise the model estimates it.
   std::optional<PortSet> bind_owned;
   std::string bind_state_note;  // why bind_owned was not read, when it was tried
+  // The addresses configured on the namespace's interfaces that bind() can
+  // use, sorted: each gets an address row even with no socket of its own.
+  // Empty when the platform or the source cannot tell.
+  std::optional<std::vector<Address>> local_addresses;
 };
 
 class Collector {

@@ -195,6 +195,13 @@ AddressRow read_address(const Field& field) {
   }
   row.time_wait_expiring = optional_count(field.at("time_wait_expiring"));
   row.forecast = read_forecast(field.at("forecast"));
+  // Came with issue #11; older documents have none.
+  if (field.has("configured") && !field.at("configured").is_null()) {
+    row.configured = field.at("configured").boolean();
+  }
+  // States count the sockets on exactly this address: none, no socket.
+  row.own_sockets =
+      std::any_of(row.states.begin(), row.states.end(), [](uint32_t count) { return count != 0; });
   return row;
 }
 

@@ -33,11 +33,12 @@ std::string seconds_cell(const std::optional<double>& seconds) {
 }
 
 void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, bool mark_estimates,
-                 std::vector<Cells>& rows) {
+                 bool all_addresses, std::vector<Cells>& rows) {
   std::string mark = estimate_mark(analysis, mark_estimates);
   std::string time = format_rfc3339_utc(analysis.host.time, false);
   for (const AddressRow& address : protocol.addresses) {
-    if (address.wildcard) {
+    // A configured address with no socket of its own only on request.
+    if (address.wildcard || (!address.own_sockets && !all_addresses)) {
       continue;
     }
     std::string worst = "-";
@@ -95,13 +96,13 @@ const std::vector<Column>& address_columns() {
   return columns;
 }
 
-Sheet address_sheet(const Analysis& analysis, bool mark_estimates) {
+Sheet address_sheet(const Analysis& analysis, bool mark_estimates, bool all_addresses) {
   Sheet sheet{address_columns(), {}};
   if (analysis.has_tcp) {
-    append_rows(analysis, analysis.tcp, mark_estimates, sheet.rows);
+    append_rows(analysis, analysis.tcp, mark_estimates, all_addresses, sheet.rows);
   }
   if (analysis.has_udp) {
-    append_rows(analysis, analysis.udp, mark_estimates, sheet.rows);
+    append_rows(analysis, analysis.udp, mark_estimates, all_addresses, sheet.rows);
   }
   return sheet;
 }

@@ -14,10 +14,12 @@ namespace ephport {
 // The columns; counts and figures right-aligned.
 const std::vector<Column>& address_columns();
 // One row per specific local address, TCP then UDP. The wildcard rows are
-// left to JSON, like the seed left out 0.0.0.0.
+// left to JSON, like the seed left out 0.0.0.0; so are the configured
+// addresses with no socket of their own, unless `all_addresses`
+// (--all-addresses).
 // `mark_estimates` prefixes "~" to the connect() figures when the bind
 // state is estimated (the table does; CSV keeps plain numbers).
-Sheet address_sheet(const Analysis& analysis, bool mark_estimates);
+Sheet address_sheet(const Analysis& analysis, bool mark_estimates, bool all_addresses = false);
 // "~" when connect() figures are estimates and marking is wanted, else "".
 std::string estimate_mark(const Analysis& analysis, bool mark_estimates);
 

@@ -81,6 +81,7 @@ json address_json(const Analysis& analysis, const ProtocolAnalysis& protocol,
       row.worst_destination ? destination_json(analysis, *row.worst_destination) : json(nullptr);
   object["time_wait_expiring"] = expiring_json(analysis, row.time_wait_expiring);
   object["forecast"] = forecast_json(row.forecast);
+  object["configured"] = row.configured ? json(*row.configured) : json(nullptr);
   return object;
 }
 

@@ -100,14 +100,14 @@ std::string netns_label(const NetnsIdentity& identity) {
   return label;
 }
 
-Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates) {
+Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates, bool all_addresses) {
   const std::ptrdiff_t at = netns_column();
   Sheet sheet{address_columns(), {}};
   sheet.columns.insert(sheet.columns.begin() + at, Column{"Netns", Align::left});
   for (const Analysis& analysis : samples.namespaces) {
     const std::string label =
         analysis.host.netns_identity ? netns_label(*analysis.host.netns_identity) : "-";
-    for (Cells& row : address_sheet(analysis, mark_estimates).rows) {
+    for (Cells& row : address_sheet(analysis, mark_estimates, all_addresses).rows) {
       row.insert(row.begin() + at, label);
       sheet.rows.push_back(std::move(row));
     }
@@ -115,8 +115,8 @@ Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates) {
   return sheet;
 }
 
-std::string render_netns_snapshot_table(const NetnsSamples& samples) {
-  std::string out = render_table(netns_address_sheet(samples, true));
+std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_addresses) {
+  std::string out = render_table(netns_address_sheet(samples, true, all_addresses));
   // The notes are mostly the same for every namespace (one owner scan):
   // each is said once.
   std::vector<std::string> notes;

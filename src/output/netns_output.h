@@ -24,10 +24,11 @@ std::string netns_label(const NetnsIdentity& identity);
 
 // The address sheet of every namespace, one after the other, with "Netns"
 // after the seed's columns (output/address_rows.h).
-Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates);
+Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates,
+                          bool all_addresses = false);
 
 // snapshot --format table: the sheet, then a summary block per namespace.
-std::string render_netns_snapshot_table(const NetnsSamples& samples);
+std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_addresses = false);
 
 // {"inode", "name", "path", "pid", "runtime", "container", "pod", "unit"}; null when unknown.
 nlohmann::ordered_json netns_json(const NetnsIdentity& identity);

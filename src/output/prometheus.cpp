@@ -306,7 +306,8 @@ void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>
   }
 
   out.family("ephport_local_addresses", "gauge",
-             "Specific local addresses (not 0.0.0.0 or ::) with sockets on ports of the range.");
+             "Specific local addresses (not 0.0.0.0 or ::): those with sockets and those "
+             "configured on the interfaces.");
   for (size_t i = 0; i < protocols.size(); ++i) {
     out.sample({{"protocol", proto(*protocols[i])}}, uint64_t{listings[i].specific.size()});
   }

@@ -9,9 +9,10 @@
 
 namespace ephport {
 
-std::string render_snapshot_table(const Analysis& analysis, bool with_processes) {
-  std::string out =
-      render_table(address_sheet(analysis, true)) + "\n" + render_summary_block(analysis) + "\n";
+std::string render_snapshot_table(const Analysis& analysis, bool with_processes,
+                                  bool all_addresses) {
+  std::string out = render_table(address_sheet(analysis, true, all_addresses)) + "\n" +
+                    render_summary_block(analysis) + "\n";
   if (with_processes) {
     out += render_process_table(analysis) + "\n";
   }

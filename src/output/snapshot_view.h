@@ -10,8 +10,9 @@ namespace ephport {
 
 // The address rows, a per-protocol summary, the worst destinations, (with
 // `with_processes` the process sections, output/process_output.h) and notes
-// on what could not be seen.
-std::string render_snapshot_table(const Analysis& analysis, bool with_processes = false);
+// on what could not be seen. `all_addresses`: as in address_sheet().
+std::string render_snapshot_table(const Analysis& analysis, bool with_processes = false,
+                                  bool all_addresses = false);
 // Its parts after the address rows: the per-protocol summary with the worst
 // destinations, and the notes ("note: ..." lines).
 std::string render_summary_block(const Analysis& analysis);

@@ -47,9 +47,13 @@ Analysis SampleSession::take(CaptureWriter* save, std::optional<size_t> top,
   if (facts.bind_owned) {
     aggregator.use_exact_bind_state(*facts.bind_owned);
   }
+  if (facts.local_addresses) {
+    aggregator.add_configured_addresses(*facts.local_addresses);
+  }
   if (save != nullptr) {
     save->write_host(host, facts.owners ? &*facts.owners : nullptr,
-                     facts.bind_owned ? &*facts.bind_owned : nullptr);
+                     facts.bind_owned ? &*facts.bind_owned : nullptr,
+                     facts.local_addresses ? &*facts.local_addresses : nullptr);
   }
   SocketSource source = collector_->stream_sockets([&](const SocketRecord& socket) {
     aggregator.add(socket);
@@ -147,6 +151,9 @@ Analysis analyze_capture(const std::string& given_path, const SampleOptions& opt
         aggregator.emplace(host, recorded.owners ? &*recorded.owners : nullptr);
         if (recorded.bind_owned) {
           aggregator->use_exact_bind_state(*recorded.bind_owned);
+        }
+        if (recorded.local_addresses) {
+          aggregator->add_configured_addresses(*recorded.local_addresses);
         }
       },
       [&](const SocketRecord& socket) {

@@ -521,7 +521,8 @@ TEST(CaptureExtrasTest, ExactBindStateRoundTrips) {
     writer.write_host(sample_host(), nullptr, &bind_owned);
     writer.finish();
   }
-  EXPECT_NE(testing::read_file(path).find(R"("owners":null,"bind_owned":[40001,40007]})"),
+  EXPECT_NE(testing::read_file(path).find(
+                R"("owners":null,"bind_owned":[40001,40007],"local_addresses":null})"),
             std::string::npos);
   CaptureExtras read;
   read_capture(

@@ -397,7 +397,8 @@ CaptureWriter::CaptureWriter(std::string path) : path_(std::move(path)) {
 CaptureWriter::~CaptureWriter() = default;  // file_ removes the temporary file unless committed
 
 void CaptureWriter::write_host(const HostFacts& host, const OwnerScan* owners,
-                               const PortSet* bind_owned) {
+                               const PortSet* bind_owned,
+                               const std::vector<Address>* local_addresses) {
   require(!host_written_ && !finished_,
           "CaptureWriter::write_host() called twice or after finish()");
   std::string owners_json = "null";
@@ -415,11 +416,19 @@ void CaptureWriter::write_host(const HostFacts& host, const OwnerScan* owners,
     }
     bind_owned_json = fmt::format("[{}]", fmt::join(ports, ","));
   }
+  json addresses_json = nullptr;
+  if (local_addresses != nullptr) {
+    addresses_json = json::array();
+    for (const Address& address : *local_addresses) {
+      addresses_json.push_back(address.str());
+    }
+  }
   fmt::format_to(std::back_inserter(buffer_),
-                 "{{\"schema\":\"{}\",\"host\":{},\"owners\":{},\"bind_owned\":{}}}\n",
+                 "{{\"schema\":\"{}\",\"host\":{},\"owners\":{},\"bind_owned\":{},"
+                 "\"local_addresses\":{}}}\n",
                  kCaptureSchema,
                  host_facts_to_json(host).dump(-1, ' ', false, json::error_handler_t::replace),
-                 owners_json, bind_owned_json);
+                 owners_json, bind_owned_json, addresses_json.dump());
   owners_ = owners != nullptr;
   host_written_ = true;
 }
@@ -520,6 +529,23 @@ HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
         ports.insert(static_cast<uint16_t>(*value));
       }
       owners->bind_owned = ports;
+    }
+    // Absent from captures written before it was recorded.
+    const json* recorded_addresses = fields.find("local_addresses");
+    if (owners != nullptr && recorded_addresses != nullptr && !recorded_addresses->is_null()) {
+      if (!recorded_addresses->is_array()) {
+        throw InputError("local_addresses: expected an array of addresses or null");
+      }
+      std::vector<Address> addresses;
+      for (const json& text : *recorded_addresses) {
+        std::optional<Address> address =
+            text.is_string() ? Address::parse(text.get<std::string>()) : std::nullopt;
+        if (!address || address->is_wildcard()) {
+          throw InputError(fmt::format("local_addresses: {} is not an address", shown(text)));
+        }
+        addresses.push_back(*address);
+      }
+      owners->local_addresses = std::move(addresses);
     }
     const json* recorded_owners = fields.find("owners");
     if (owners != nullptr && recorded_owners != nullptr && !recorded_owners->is_null()) {

@@ -14,7 +14,10 @@
 // "owners":{"processes_scanned":N,"processes_unreadable":M} and each socket
 // line its owning "pids" (empty for TIME_WAIT and orphans); otherwise
 // "owners" is null and lines have no "pids". With the exact (BPF) bind
-// state the header also has "bind_owned":[ports...], else null.
+// state the header also has "bind_owned":[ports...], else null. The header's
+// "local_addresses" lists the addresses configured on the namespace's
+// interfaces (["127.0.0.1","::1",...]), or is null when they were not read;
+// captures written before it have no such field, read as null.
 // `family` is the family the kernel reported (4 or 6); addresses are
 // normalised (v4-mapped IPv6 written as IPv4); `v6only` is null when the
 // kernel did not report it. Every field the writer writes is required when
@@ -26,9 +29,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "collect/collector.h"
 #include "platform/atomic_file.h"
+#include "snapshot/address.h"
 #include "snapshot/host_facts.h"
 #include "snapshot/owner_table.h"
 #include "snapshot/port_set.h"
@@ -55,8 +60,10 @@ class CaptureWriter {
   // `owners` (may be null: not resolved) supplies the header's process
   // counts; add() then records each socket's pids.
   // `bind_owned` (may be null) is the exact BPF bind state, if it was read.
+  // `local_addresses` (may be null) are the configured addresses, if read.
   void write_host(const HostFacts& host, const OwnerScan* owners = nullptr,
-                  const PortSet* bind_owned = nullptr);
+                  const PortSet* bind_owned = nullptr,
+                  const std::vector<Address>* local_addresses = nullptr);
   void add(const SocketRecord& record);  // buffered
   // Flushes, fsyncs and renames the file into place.
   void finish();
@@ -94,6 +101,7 @@ using HostVisitor = std::function<void(const HostFacts&)>;
 struct CaptureExtras {
   std::optional<OwnerScan> owners;
   std::optional<PortSet> bind_owned;
+  std::optional<std::vector<Address>> local_addresses;  // the header's "local_addresses"
 };
 
 // As above, calling `on_host` once after the header and before the first

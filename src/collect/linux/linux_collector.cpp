@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "collect/linux/bind_state.h"
+#include "collect/linux/local_addresses.h"
 #include "collect/linux/proc_net.h"
 #include "collect/linux/process_info.h"
 #include "collect/linux/sock_diag.h"
@@ -81,6 +82,7 @@ SampleFacts LinuxCollector::begin_sample(const CollectRequest& request) {
     }
     walked_v6only_ = walked->v6only;  // UDP's V6ONLY too, when only UDP is asked for
   }
+  facts.local_addresses = read_configured_addresses();
   return facts;
 }
 
@@ -142,6 +144,23 @@ std::optional<BindStateReport> LinuxCollector::read_exact_bind_state(std::string
     }
     bind_state_unavailable_ = error.what();
     note = bind_state_unavailable_;
+    return std::nullopt;
+  }
+}
+
+// The namespace's configured addresses, from rtnetlink. Not for a fixture
+// tree (--proc-root): netlink would describe this host, not the tree. A
+// failure is said once on stderr; the rows are then those with sockets.
+std::optional<std::vector<Address>> LinuxCollector::read_configured_addresses() {
+  if (options_.proc_root != LinuxOptions{}.proc_root || !local_addresses_unavailable_.empty()) {
+    return std::nullopt;
+  }
+  try {
+    return read_local_addresses();
+  } catch (const RuntimeError& error) {
+    local_addresses_unavailable_ = error.what();
+    fmt::print(stderr, "ephport: note: {}; rows only for addresses with sockets\n",
+               local_addresses_unavailable_);
     return std::nullopt;
   }
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collect/collector.h"
 #include "collect/linux/bind_state.h"
@@ -64,6 +65,7 @@ class LinuxCollector final : public Collector {
 
  private:
   std::optional<BindStateReport> read_exact_bind_state(std::string& note);
+  std::optional<std::vector<Address>> read_configured_addresses();
 
   LinuxOptions options_;
   CollectRequest request_;
@@ -75,6 +77,7 @@ class LinuxCollector final : public Collector {
   // when the BPF walk read them.
   std::optional<std::array<V6OnlyPorts, kProtocolCount>> walked_v6only_;
   std::string bind_state_unavailable_;  // the first BPF failure, in auto mode
+  std::string local_addresses_unavailable_;  // why rtnetlink failed, said once
 };
 
 }  // namespace ephport
