@@ -12,6 +12,7 @@
 #include "output/sink.h"
 #include "output/snapshot_view.h"
 #include "pipeline/netns_all.h"
+#include "platform/terminal.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -23,7 +24,12 @@ struct SnapshotOptions {
   std::string save;
   bool processes = false;
   bool all_addresses = false;  // --all-addresses
+  bool wide = false;           // --wide: every column, whatever the terminal
   ProcessFilter filter;
+
+  // The width the table fits: the terminal's, or 0 (any) with --wide or
+  // when standard output is not a terminal.
+  size_t table_width() const { return wide ? 0 : stdout_terminal_width(); }
 };
 
 // The process list is a section of the table and an array of the JSON; a
@@ -46,19 +52,26 @@ void note_unmatched_filter(const Analysis& analysis, const ProcessFilter& filter
   }
 }
 
-std::string render(const Analysis& analysis, Format format, bool processes, bool all) {
+std::string render(const Analysis& analysis, const SnapshotOptions& options, bool processes) {
+  const bool all = options.all_addresses;
   return render_snapshot(
-      format,
-      {[&analysis, all](bool mark) { return address_sheet(analysis, mark, all); },
-       [&analysis] { return render_json(analysis); },
-       [&analysis, processes, all] { return render_snapshot_table(analysis, processes, all); }});
+      options.format, {[&analysis, all](bool mark) { return address_sheet(analysis, mark, all); },
+                       [&analysis] { return render_json(analysis); },
+                       [&analysis, &options, processes, all] {
+                         return render_snapshot_table(analysis, processes, all,
+                                                      options.table_width());
+                       }});
 }
 
-std::string render(const NetnsSamples& samples, Format format, bool all) {
+std::string render(const NetnsSamples& samples, const SnapshotOptions& options) {
+  const bool all = options.all_addresses;
   return render_snapshot(
-      format, {[&samples, all](bool mark) { return netns_address_sheet(samples, mark, all); },
-               [&samples] { return render_netns_json(samples); },
-               [&samples, all] { return render_netns_snapshot_table(samples, all); }});
+      options.format,
+      {[&samples, all](bool mark) { return netns_address_sheet(samples, mark, all); },
+       [&samples] { return render_netns_json(samples); },
+       [&samples, &options, all] {
+         return render_netns_snapshot_table(samples, all, options.table_width());
+       }});
 }
 
 void add_process_options(CLI::App& command, SnapshotOptions& options) {
@@ -71,6 +84,9 @@ void add_process_options(CLI::App& command, SnapshotOptions& options) {
                      "Show only processes with this name or executable base name (repeatable; "
                      "implies --processes)");
   add_all_addresses_flag(command, options.all_addresses);
+  command.add_flag("--wide", options.wide,
+                   "Print every column of the table even when the terminal is narrower "
+                   "(by default a table on a terminal drops columns to fit it)");
 }
 }  // namespace
 
@@ -106,7 +122,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
             "--processes/--pid/--process show one namespace; with --netns all use --format json "
             "(processes[] per namespace)");
       }
-      fmt::print("{}", render(take_netns_samples(sample), options->format, options->all_addresses));
+      fmt::print("{}", render(take_netns_samples(sample), *options));
       return 0;
     }
     options->common.enter_namespace();
@@ -120,7 +136,7 @@ CommandRunner add_snapshot_command(CLI::App& app) {
     }
     keep_matching_processes(analysis, options->filter);
     note_unmatched_filter(analysis, options->filter);
-    fmt::print("{}", render(analysis, options->format, processes, options->all_addresses));
+    fmt::print("{}", render(analysis, *options, processes));
     return 0;
   };
 }
@@ -150,7 +166,7 @@ CommandRunner add_analyze_command(CLI::App& app) {
     Analysis analysis = analyze_capture(*file, options->common.to_sample_options());
     keep_matching_processes(analysis, options->filter);
     note_unmatched_filter(analysis, options->filter);
-    fmt::print("{}", render(analysis, options->format, processes, options->all_addresses));
+    fmt::print("{}", render(analysis, *options, processes));
     return 0;
   };
 }

@@ -76,23 +76,25 @@ void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, boo
 const std::vector<Column>& address_columns() {
   constexpr Align left = Align::left;
   constexpr Align right = Align::right;
-  static const std::vector<Column> columns = {{"Computer", left},
-                                              {"DateTime", left},
+  // On a narrow terminal ephport's columns go first (TWExpiring first), the
+  // seed's last; LocalAddress, the usage and Proto always stay.
+  static const std::vector<Column> columns = {{"Computer", left, 4},
+                                              {"DateTime", left, 3},
                                               {"LocalAddress", left},
-                                              {"#OfEPortsInUse", right},
-                                              {"Max#OfEPorts", right},
-                                              {"%EPortUsage", right},
-                                              {"#OfTcpListeningPorts", right},
-                                              {"#OfPids", right},
+                                              {"#OfEPortsInUse", right, 0, "InUse"},
+                                              {"Max#OfEPorts", right, 0, "Max"},
+                                              {"%EPortUsage", right, 0, "Use%"},
+                                              {"#OfTcpListeningPorts", right, 1, "Listen"},
+                                              {"#OfPids", right, 2, "Pids"},
                                               {"Proto", left},
-                                              {"BindFree", right},
-                                              {"ConnFreeNewDest", right},
-                                              {"TimeWait", right},
-                                              {"WorstDestination", left},
-                                              {"WorstDest%", right},
-                                              {"Rate/s", right},
-                                              {"ExhaustsIn", right},
-                                              {"TWExpiring", right}};
+                                              {"BindFree", right, 5},
+                                              {"ConnFreeNewDest", right, 6, "NewDest"},
+                                              {"TimeWait", right, 9, "TW"},
+                                              {"WorstDestination", left, 10, "Worst"},
+                                              {"WorstDest%", right, 7, "Worst%"},
+                                              {"Rate/s", right, 11},
+                                              {"ExhaustsIn", right, 8, "Exhausts"},
+                                              {"TWExpiring", right, 12, "TWExp"}};
   return columns;
 }
 

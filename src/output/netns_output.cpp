@@ -115,8 +115,11 @@ Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates, bool
   return sheet;
 }
 
-std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_addresses) {
-  std::string out = render_table(netns_address_sheet(samples, true, all_addresses));
+std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_addresses,
+                                        size_t width) {
+  bool narrowed = false;
+  std::string out =
+      render_table(netns_address_sheet(samples, true, all_addresses), width, &narrowed);
   // The notes are mostly the same for every namespace (one owner scan):
   // each is said once.
   std::vector<std::string> notes;
@@ -126,7 +129,7 @@ std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_ad
     if (analysis.host.netns_identity) {
       out += block_title(*analysis.host.netns_identity);
     }
-    out += render_summary_block(analysis);
+    out += render_summary_block(analysis, width, &narrowed);
     std::string text = render_notes(analysis);
     for (size_t start = 0, end = 0; start < text.size(); start = end + 1) {
       end = std::min(text.find('\n', start), text.size());
@@ -140,7 +143,8 @@ std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_ad
   for (const std::string& note : notes) {
     out += note + "\n";
   }
-  return out + wrapper_notes(samples);
+  out += wrapper_notes(samples);
+  return narrowed ? out + narrowed_note(width) : out;
 }
 
 json netns_json(const NetnsIdentity& identity) {

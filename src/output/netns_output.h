@@ -7,6 +7,7 @@
 // wrapper holding one ephport.snapshot/1 object per namespace, each with a
 // "netns" object (docs/output.md).
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -28,7 +29,9 @@ Sheet netns_address_sheet(const NetnsSamples& samples, bool mark_estimates,
                           bool all_addresses = false);
 
 // snapshot --format table: the sheet, then a summary block per namespace.
-std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_addresses = false);
+// `width` as in render_snapshot_table() (output/snapshot_view.h).
+std::string render_netns_snapshot_table(const NetnsSamples& samples, bool all_addresses = false,
+                                        size_t width = 0);
 
 // {"inode", "name", "path", "pid", "runtime", "container", "pod", "unit"}; null when unknown.
 nlohmann::ordered_json netns_json(const NetnsIdentity& identity);

@@ -16,6 +16,11 @@ enum class Align { left, right };
 struct Column {
   std::string header;
   Align align = Align::left;
+  // Fitting a narrow terminal (output/table.h): columns of the highest rank
+  // are dropped first; 0 is never dropped. The seed script's columns rank
+  // below ephport's, so they stay longest.
+  int drop_rank = 0;
+  std::string short_header;  // used when the table must narrow; empty: the header
 };
 
 struct Sheet {

@@ -9,22 +9,24 @@
 
 namespace ephport {
 
-std::string render_snapshot_table(const Analysis& analysis, bool with_processes,
-                                  bool all_addresses) {
-  std::string out = render_table(address_sheet(analysis, true, all_addresses)) + "\n" +
-                    render_summary_block(analysis) + "\n";
+std::string render_snapshot_table(const Analysis& analysis, bool with_processes, bool all_addresses,
+                                  size_t width) {
+  bool narrowed = false;
+  std::string out = render_table(address_sheet(analysis, true, all_addresses), width, &narrowed) +
+                    "\n" + render_summary_block(analysis, width, &narrowed) + "\n";
   if (with_processes) {
     out += render_process_table(analysis) + "\n";
   }
-  return out + render_notes(analysis);
+  out += render_notes(analysis);
+  return narrowed ? out + narrowed_note(width) : out;
 }
 
-std::string render_summary_block(const Analysis& analysis) {
-  std::string out = render_table(protocol_sheet(analysis));
+std::string render_summary_block(const Analysis& analysis, size_t width, bool* narrowed) {
+  std::string out = render_table(protocol_sheet(analysis), width, narrowed);
   if (analysis.has_tcp && !analysis.tcp.destinations.empty()) {
     out += fmt::format("\nWorst TCP destinations ({} of {}):\n", analysis.tcp.destinations.size(),
                        analysis.tcp.destination_count);
-    out += render_table(destination_sheet(analysis, analysis.tcp, true));
+    out += render_table(destination_sheet(analysis, analysis.tcp, true), width, narrowed);
   }
   return out;
 }

@@ -12,13 +12,13 @@ Sheet protocol_sheet(const Analysis& analysis) {
   Sheet sheet{{{"Proto", left},
                {"Range", left},
                {"Capacity", right},
-               {"BindOwned", right},
-               {"Bind(0.0.0.0)Free", right},
-               {"Sockets", right},
-               {"TimeWait", right},
-               {"Destinations", right},
+               {"BindOwned", right, 2},
+               {"Bind(0.0.0.0)Free", right, 0, "Bind0Free"},
+               {"Sockets", right, 3},
+               {"TimeWait", right, 4, "TW"},
+               {"Destinations", right, 1, "Dests"},
                {"Pressure%", right},
-               {"PressureFrom", left}},
+               {"PressureFrom", left, 0, "From"}},
               {}};
   // B and the pressure depend on the bind state: marked when estimated.
   const std::string mark = estimate_mark(analysis, true);
@@ -68,8 +68,8 @@ Sheet destination_sheet(const Analysis& analysis, const ProtocolAnalysis& protoc
   Sheet sheet{{{"LocalAddress", left},
                {"Destination", left},
                {"InUse", right},
-               {"TimeWait", right},
-               {"ConnectFree", right},
+               {"TimeWait", right, 1, "TW"},
+               {"ConnectFree", right, 0, "Free"},
                {"Usage%", right}},
               {}};
   const std::string mark = estimate_mark(analysis, mark_estimates);
