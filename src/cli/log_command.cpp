@@ -15,6 +15,7 @@
 #include "pipeline/netns_all.h"
 #include "pipeline/sample_loop.h"
 #include "platform/append_file.h"
+#include "platform/terminal.h"
 #include "util/error.h"
 
 namespace ephport {
@@ -29,6 +30,7 @@ struct LogOptions {
   EvidenceOptions evidence;
   FleetLogOptions fleet;  // --computers and its options
   bool all_addresses = false;
+  bool wide = false;  // --wide: every column on the console too
 };
 
 ShapeOutput address_output(const Analysis& analysis, bool all) {
@@ -66,23 +68,24 @@ int run_log(const LogOptions& options) {
         if (options.common.all_namespaces()) {
           all = take_netns_samples(sample);
           trend.observe_and_annotate(all.namespaces);  // series kept apart per namespace
-          return [&](bool header) {
+          return [&](bool header, size_t width) {
             return render_log_record(options.format, namespaces_output(all, options.all_addresses),
-                                     header);
+                                     header, width);
           };
         }
         analysis = session.take(nullptr);
         trend.observe_and_annotate(analysis);
-        return [&](bool header) {
+        return [&](bool header, size_t width) {
           return render_log_record(options.format, address_output(analysis, options.all_addresses),
-                                   header);
+                                   header, width);
         };
       },
       [&] {
         if (evidence && !evidence->after_sample(analysis)) {
           ++evidence_failed;
         }
-      });
+      },
+      options.wide ? 0 : stdout_terminal_width());
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
                options.output);
@@ -114,6 +117,9 @@ CommandRunner add_log_command(CLI::App& app) {
       ->check(CLI::Range(0, 1000000));
   add_evidence_options(*command, options->evidence);
   add_all_addresses_flag(*command, options->all_addresses);
+  command->add_flag("--wide", options->wide,
+                    "Print every column of the table on the console even when the terminal is "
+                    "narrower (the log file always has every column)");
   command->add_option("--computers", options->fleet.computers,
                       "Pull samples from remote `ephport serve` instances instead of this host: "
                       "HOST:PORT,... (HTTPS; http://HOST:PORT for plain HTTP)");

@@ -54,7 +54,7 @@ int run_fleet_log(const FleetLogOptions& options) {
       any_answered = any_answered || sample.analysis.has_value();
     }
     hosts = host_records(samples);
-    return [&](bool header) {
+    return [&](bool header, size_t /*width: the fleet sheet is printed whole*/) {
       return render_log_record(options.format,
                                {[&](bool mark) { return fleet_sheet(hosts, mark); },
                                 [&] { return render_fleet_jsonl(hosts); }, nullptr},

@@ -5,7 +5,7 @@
 
 namespace ephport {
 
-std::string render_log_record(Format format, const ShapeOutput& shape, bool header) {
+std::string render_log_record(Format format, const ShapeOutput& shape, bool header, size_t width) {
   switch (format) {
     case Format::csv:
       return render_csv(shape.sheet(false), header);
@@ -15,7 +15,9 @@ std::string render_log_record(Format format, const ShapeOutput& shape, bool head
     case Format::table:
       break;
   }
-  return render_table(shape.sheet(true)) + "\n";
+  bool narrowed = false;
+  std::string table = render_table(shape.sheet(true), width, &narrowed);
+  return narrowed && header ? table + narrowed_note(width) + "\n" : table + "\n";
 }
 
 std::string render_snapshot(Format format, const ShapeOutput& shape) {

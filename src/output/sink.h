@@ -3,6 +3,7 @@
 // (output/sheet.h), so every shape gets both alike; JSON and JSONL stay each
 // shape's own writer. A new sheet format is one more case here.
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -23,8 +24,10 @@ struct ShapeOutput {
 };
 
 // One `log` sample as whole lines: the sheet as a table and a blank line,
-// CSV records (the header first when `header`), or the JSON line.
-std::string render_log_record(Format format, const ShapeOutput& shape, bool header);
+// CSV records (the header first when `header`), or the JSON line. A table
+// fits `width` (0: any; output/table.h), saying so under the first sample.
+std::string render_log_record(Format format, const ShapeOutput& shape, bool header,
+                              size_t width = 0);
 // `snapshot` and `analyze`: the table view, CSV with its header, or the JSON.
 std::string render_snapshot(Format format, const ShapeOutput& shape);
 

@@ -13,7 +13,7 @@ namespace ephport {
 
 int run_sample_loop(double interval_seconds, int count, AppendFile& log,
                     const std::function<RecordRenderer(int taken)>& take,
-                    const std::function<void()>& after) {
+                    const std::function<void()>& after, size_t console_width) {
   install_stop_handlers();
   auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(interval_seconds));
@@ -21,10 +21,10 @@ int run_sample_loop(double interval_seconds, int count, AppendFile& log,
   int dropped = 0;
   for (int taken = 0; count == 0 || taken < count; ++taken) {
     RecordRenderer record = take(taken);
-    fmt::print("{}", record(taken == 0));
+    fmt::print("{}", record(taken == 0, console_width));
     std::fflush(stdout);
     try {
-      log.append(record(log.empty()));
+      log.append(record(log.empty(), 0));
     } catch (const RuntimeError& error) {
       // A full disk loses this sample, not the log or the loop.
       fmt::print(stderr, "ephport: {}\n", error.what());

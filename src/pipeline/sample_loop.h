@@ -5,6 +5,7 @@
 // append (full disk) loses that sample only: it is said on stderr and the
 // loop goes on.
 
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -12,16 +13,18 @@ namespace ephport {
 
 class AppendFile;
 
-// Renders one sample's record; `header` asks for the CSV header first.
-using RecordRenderer = std::function<std::string(bool header)>;
+// Renders one sample's record; `header` asks for the CSV header first;
+// `width` is the terminal's a table must fit (0: any, and always for the
+// log file).
+using RecordRenderer = std::function<std::string(bool header, size_t width)>;
 
 // Runs the loop: `take(taken)` takes sample number `taken` (from 0) and
-// returns its renderer; the record goes to stdout (header on the first) and
-// is appended to `log` (header when the file is empty); then `after()` runs,
-// if given. Installs the stop handlers. Returns how many samples could not
-// be appended.
+// returns its renderer; the record goes to stdout (header on the first,
+// fitting `console_width`) and is appended whole to `log` (header when the
+// file is empty); then `after()` runs, if given. Installs the stop
+// handlers. Returns how many samples could not be appended.
 int run_sample_loop(double interval_seconds, int count, AppendFile& log,
                     const std::function<RecordRenderer(int taken)>& take,
-                    const std::function<void()>& after = {});
+                    const std::function<void()>& after = {}, size_t console_width = 0);
 
 }  // namespace ephport

@@ -2,7 +2,8 @@
 // (forkpty) of 80 and of 200 columns and the screen text is read back.
 // Every table line fits, the columns dropped are ephport's before the
 // seed's, and one line says --wide shows all. With --wide, or when standard
-// output is not a terminal, the table is the full one.
+// output is not a terminal, the table is the full one. `log` fits its
+// console lines; its file keeps every column.
 
 #include <poll.h>
 #include <pty.h>
@@ -177,6 +178,22 @@ TEST_F(TerminalWidthTest, WithoutAWindowSizeColumnsDecides) {
   const std::string unsized = run_in_terminal(0, args_);
   EXPECT_EQ(count_of(unsized, kNarrowed), 0u) << unsized;
   EXPECT_NE(unsized.find("TWExpiring"), std::string::npos);
+}
+
+TEST_F(TerminalWidthTest, LogFitsTheConsoleAndKeepsTheFileWhole) {
+  TempDir dir;
+  const std::string file = dir.file("log.txt");
+  const std::string screen =
+      run_in_terminal(80, {"log", "--count", "2", "--interval", "0.2", "--output", file,
+                           "--no-owners", "--no-evidence", "--bind-state", "estimate"});
+  for (const std::string& line : table_lines(screen)) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+  EXPECT_EQ(count_of(screen, kNarrowed), 1u) << screen;  // under the first sample only
+  EXPECT_EQ(count_of(screen, "LocalAddress"), 2u) << screen;
+  const std::string logged = read_file(file);
+  EXPECT_EQ(count_of(logged, "TWExpiring"), 2u) << logged;
+  EXPECT_EQ(count_of(logged, kNarrowed), 0u) << logged;
 }
 
 }  // namespace
