@@ -123,8 +123,25 @@ void Trend::annotate(std::map<Key, Series>& next, const std::string& scope,
       busiest_usage = usage;
     }
   };
+  // A wildcard row holds the ports of the addresses it overlaps, so their
+  // TIME_WAIT sockets count there too: 0.0.0.0 those of IPv4, :: (dual
+  // stack) every one. Too many only lowers the level, not the slope.
+  auto own_time_wait = [](const AddressRow& row) {
+    return row.states[static_cast<size_t>(SockState::time_wait)];
+  };
+  uint32_t time_wait_v4 = 0;
+  uint32_t time_wait_all = 0;
+  for (const AddressRow& row : protocol.addresses) {
+    if (!row.wildcard) {
+      time_wait_v4 += row.address.is_v4() ? own_time_wait(row) : 0;
+      time_wait_all += own_time_wait(row);
+    }
+  }
   for (AddressRow& row : protocol.addresses) {
-    uint32_t time_wait = row.states[static_cast<size_t>(SockState::time_wait)];
+    uint32_t time_wait = own_time_wait(row);
+    if (row.wildcard) {
+      time_wait += row.address.is_v4() ? time_wait_v4 : time_wait_all;
+    }
     row.forecast =
         observe(next, {scope, protocol.protocol, false, row.address, {}, 0}, time, capacity,
                 {row.ports_in_use, std::min(time_wait, row.ports_in_use), row.bind_free});

@@ -319,6 +319,29 @@ TEST(Trend, SteadyTimeWaitChurnGivesNoForecast) {
   }
 }
 
+TEST(Trend, ChurnAfterTheWarmUpIsNotForecastOnTheWildcardRowEither) {
+  // The scrape starts 200 s into the loop. 0.0.0.0's ports_in_use holds the
+  // ports of every IPv4 address (bind(0.0.0.0:0) must avoid them) but its
+  // own states have no TIME_WAIT: the TIME_WAIT of the IPv4 rows counts.
+  Trend trend;
+  for (int k = 0; k <= 40; ++k) {
+    double t = 10.0 * k;
+    uint32_t time_wait = scrape_time_wait(t, 200, 5);
+    Analysis analysis = churn_sample(t, 0, time_wait);
+    AddressRow wildcard;
+    wildcard.address = Address::any_v4();
+    wildcard.wildcard = true;
+    wildcard.ports_in_use = time_wait;
+    wildcard.bind_free = kCapacity - time_wait;
+    wildcard.usage_percent = time_wait;
+    analysis.tcp.addresses.push_back(wildcard);
+    trend.observe_and_annotate(analysis);
+    SCOPED_TRACE(k);
+    EXPECT_FALSE(analysis.tcp.addresses.back().forecast.exhausts_in_seconds);
+    EXPECT_FALSE(analysis.tcp.pressure_forecast.exhausts_in_seconds);
+  }
+}
+
 TEST(Trend, LeakUnderChurnIsForecastWithTheRightTime) {
   // The same scrape, and a client that keeps one more connection open every
   // 4 s: the net rate is the leak's, 0.25/s, exactly.
