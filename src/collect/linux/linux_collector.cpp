@@ -1,5 +1,7 @@
 #include "collect/linux/linux_collector.h"
 
+#include <fmt/core.h>
+
 #include <utility>
 
 #include "collect/linux/bind_state.h"

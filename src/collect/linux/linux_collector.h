@@ -76,7 +76,7 @@ class LinuxCollector final : public Collector {
   // This sample's V6ONLY of the sockets sock_diag does not report it for,
   // when the BPF walk read them.
   std::optional<std::array<V6OnlyPorts, kProtocolCount>> walked_v6only_;
-  std::string bind_state_unavailable_;  // the first BPF failure, in auto mode
+  std::string bind_state_unavailable_;       // the first BPF failure, in auto mode
   std::string local_addresses_unavailable_;  // why rtnetlink failed, said once
 };
 
