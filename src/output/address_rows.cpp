@@ -58,7 +58,7 @@ void append_rows(const Analysis& analysis, const ProtocolAnalysis& protocol, boo
         std::to_string(address.listening_ports),
         pids_cell(analysis, address.pids),
         std::string(protocol_name(protocol.protocol)),
-        std::to_string(address.bind_free),
+        bind_free_mark(address, mark_estimates) + std::to_string(address.bind_free),
         protocol.protocol == Protocol::tcp
             ? mark + std::to_string(address.connect_free_new_destination)
             : "-",
@@ -107,6 +107,10 @@ Sheet address_sheet(const Analysis& analysis, bool mark_estimates, bool all_addr
     append_rows(analysis, analysis.udp, mark_estimates, all_addresses, sheet.rows);
   }
   return sheet;
+}
+
+std::string bind_free_mark(const AddressRow& address, bool mark_estimates) {
+  return mark_estimates && address.bind_free_min != address.bind_free_max ? "~" : "";
 }
 
 std::string estimate_mark(const Analysis& analysis, bool mark_estimates) {

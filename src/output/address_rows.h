@@ -22,6 +22,9 @@ const std::vector<Column>& address_columns();
 Sheet address_sheet(const Analysis& analysis, bool mark_estimates, bool all_addresses = false);
 // "~" when connect() figures are estimates and marking is wanted, else "".
 std::string estimate_mark(const Analysis& analysis, bool mark_estimates);
+// "~" when the address's bind_free is a guess (an overlapping IPv6 socket's
+// V6ONLY unknown, without BPF) and marking is wanted, else "".
+std::string bind_free_mark(const AddressRow& address, bool mark_estimates);
 
 std::string format_percent(double value);                            // one decimal, like the seed
 std::string format_endpoint(const Address& address, uint16_t port);  // 1.2.3.4:80, [::1]:80

@@ -375,14 +375,47 @@ void write_addresses(Exposition& out, const std::vector<const ProtocolAnalysis*>
   }
 }
 
+// The bounds of an estimated address figure `base`_ports, as `base`_min_ports
+// (the worst case) and `base`_max_ports, for the addresses with series.
+void write_address_bounds(Exposition& out, const std::vector<const ProtocolAnalysis*>& protocols,
+                          const MetricsOptions& options, const std::string& base,
+                          const std::string& why, uint32_t AddressRow::*min,
+                          uint32_t AddressRow::*max) {
+  for (const auto& [suffix, help, bound] :
+       {std::tuple{
+            "_min_ports",
+            fmt::format("Lower bound of the estimate {}_ports ({}): the worst case.", base, why),
+            min},
+        std::tuple{"_max_ports",
+                   fmt::format("Upper bound of the estimate {}_ports ({}).", base, why), max}}) {
+    out.family(base + suffix, "gauge", help);
+    for (const ProtocolAnalysis* p : protocols) {
+      const AddressListing addresses = list_addresses(*p, options.top_addresses);
+      for (const AddressRow* a : addresses.with_series()) {
+        out.sample({{"protocol", proto(*p)}, {"address", a->address.str()}}, uint64_t{a->*bound});
+      }
+    }
+  }
+}
+
 // With an estimated bind state (ephport_bind_state_exact 0), the bounds of
 // each estimated TCP series, written beside it: the kernel's figure lies
 // between them whatever bind() took (docs/model.md, "Estimates and their
 // bounds"). None with the exact state: those figures are the kernel's own.
-// UDP has no bind state to estimate.
+// UDP has no bind state to estimate, but its bind_free rests on a guessed
+// V6ONLY too.
 void write_estimate_bounds(Exposition& out, const Analysis& analysis,
+                           const std::vector<const ProtocolAnalysis*>& protocols,
                            const MetricsOptions& options) {
-  if (analysis.bind_state == BindState::exact || !analysis.has_tcp) {
+  if (analysis.bind_state == BindState::exact) {
+    return;
+  }
+  // Without BPF an overlapping IPv6 socket's V6ONLY is guessed, so bind_free
+  // is an interval (equal bounds where nothing was guessed), either protocol.
+  write_address_bounds(out, protocols, options, "ephport_local_address_bind_free",
+                       "bind state estimated, V6ONLY of IPv6 sockets guessed",
+                       &AddressRow::bind_free_min, &AddressRow::bind_free_max);
+  if (!analysis.has_tcp) {
     return;
   }
   const ProtocolAnalysis& tcp = analysis.tcp;
@@ -417,23 +450,9 @@ void write_estimate_bounds(Exposition& out, const Analysis& analysis,
     }
   }
 
-  const AddressListing addresses = list_addresses(tcp, options.top_addresses);
-  for (const auto& [name, help, bound] :
-       {std::tuple{"ephport_local_address_connect_free_new_destination_min_ports",
-                   "Lower bound of the estimate "
-                   "ephport_local_address_connect_free_new_destination_ports (bind state "
-                   "estimated): the worst case.",
-                   &AddressRow::connect_free_new_destination_min},
-        std::tuple{"ephport_local_address_connect_free_new_destination_max_ports",
-                   "Upper bound of the estimate "
-                   "ephport_local_address_connect_free_new_destination_ports (bind state "
-                   "estimated).",
-                   &AddressRow::connect_free_new_destination_max}}) {
-    out.family(name, "gauge", help);
-    for (const AddressRow* a : addresses.with_series()) {
-      out.sample({{"protocol", protocol}, {"address", a->address.str()}}, uint64_t{a->*bound});
-    }
-  }
+  write_address_bounds(out, {&tcp}, options, "ephport_local_address_connect_free_new_destination",
+                       "bind state estimated", &AddressRow::connect_free_new_destination_min,
+                       &AddressRow::connect_free_new_destination_max);
 }
 
 }  // namespace
@@ -470,7 +489,7 @@ std::string render_prometheus(const Analysis* analysis, const ScrapeFacts& scrap
     write_protocols(out, *analysis, protocols);
     write_destinations(out, protocols, options);
     write_addresses(out, protocols, options);
-    write_estimate_bounds(out, *analysis, options);
+    write_estimate_bounds(out, *analysis, protocols, options);
   }
   return out.take();
 }

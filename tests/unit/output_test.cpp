@@ -49,6 +49,20 @@ TEST(Output, TableStartsWithTheSeedColumns) {
   EXPECT_NE(table.find(" 30          100        30.0"), std::string::npos) << table;
 }
 
+// A bind_free that rests on a guessed V6ONLY is marked like the other
+// estimates in the table, and stays a plain number in CSV.
+TEST(Output, GuessedBindFreeIsMarkedInTheTable) {
+  Analysis analysis = sample_analysis();
+  AddressRow& row = analysis.tcp.addresses.front();
+  ASSERT_EQ(row.address.str(), "127.0.0.1");
+  EXPECT_EQ(render_table(address_sheet(analysis, true)).find(" ~70 "), std::string::npos);
+  row.bind_free_min = 68;
+  row.bind_free_max = 70;
+  EXPECT_NE(render_table(address_sheet(analysis, true)).find(" ~70 "), std::string::npos)
+      << render_table(address_sheet(analysis, true));
+  EXPECT_NE(render_csv_rows(analysis).find(",tcp,70,"), std::string::npos);
+}
+
 TEST(Output, CsvHasOneHeaderAndOneRowPerAddress) {
   Analysis analysis = sample_analysis();
   EXPECT_EQ(render_csv_header(),
