@@ -156,6 +156,7 @@ CommandRunner add_log_command(CLI::App& app) {
       fleet.format = options->format;
       fleet.output = options->output;
       fleet.interval = options->interval;
+      fleet.console_width = options->wide ? 0 : stdout_terminal_width();
       fleet.count = options->count;
       return run_fleet_log(fleet);
     }

@@ -48,19 +48,22 @@ int run_fleet_log(const FleetLogOptions& options) {
   std::vector<RemoteSample> samples;  // the records point into these
   std::vector<HostRecord> hosts;
   bool any_answered = false;
-  int dropped = run_sample_loop(options.interval, options.count, log, [&](int) -> RecordRenderer {
-    samples = snapshots.pull();
-    for (const RemoteSample& sample : samples) {
-      any_answered = any_answered || sample.analysis.has_value();
-    }
-    hosts = host_records(samples);
-    return [&](bool header, size_t /*width: the fleet sheet is printed whole*/) {
-      return render_log_record(options.format,
-                               {[&](bool mark) { return fleet_sheet(hosts, mark); },
-                                [&] { return render_fleet_jsonl(hosts); }, nullptr},
-                               header);
-    };
-  });
+  int dropped = run_sample_loop(
+      options.interval, options.count, log,
+      [&](int) -> RecordRenderer {
+        samples = snapshots.pull();
+        for (const RemoteSample& sample : samples) {
+          any_answered = any_answered || sample.analysis.has_value();
+        }
+        hosts = host_records(samples);
+        return [&](bool header, size_t width) {
+          return render_log_record(options.format,
+                                   {[&](bool mark) { return fleet_sheet(hosts, mark); },
+                                    [&] { return render_fleet_jsonl(hosts); }, nullptr},
+                                   header, width);
+        };
+      },
+      {}, options.console_width);
   if (dropped != 0) {
     fmt::print(stderr, "ephport: {} sample(s) could not be written to {}\n", dropped,
                options.output);

@@ -18,6 +18,7 @@ struct FleetLogOptions {
   std::string output;
   double interval = 60;
   int count = 0;
+  size_t console_width = 0;  // the terminal's, for the table on stdout (0: every column)
 };
 
 // Validates (InputError), then loops like `log`. Returns the exit code.

@@ -14,7 +14,10 @@ constexpr size_t kDateTimeColumn = 1;
 
 Sheet fleet_sheet(const std::vector<HostRecord>& hosts, bool mark_estimates) {
   Sheet sheet{address_columns(), {}};
-  sheet.columns.push_back(Column{"Status", Align::left});
+  // A snapshot's rows share one computer, so a narrow table drops it; here
+  // it tells the hosts apart.
+  sheet.columns.front().drop_rank = 0;
+  sheet.columns.push_back(Column{"Status", Align::left});  // never dropped: why a host is missing
   for (const HostRecord& host : hosts) {
     if (host.analysis == nullptr) {
       Cells row(sheet.columns.size(), "-");

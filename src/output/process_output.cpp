@@ -143,18 +143,19 @@ json unowned_json(const UnownedSockets& unowned) {
 Sheet process_sheet(const Analysis& analysis) {
   constexpr Align left = Align::left;
   constexpr Align right = Align::right;
+  // Narrowed, who holds how many ports stays; the path and details go first.
   Sheet sheet{{{"PID", right},
                {"Process", left},
-               {"User", left},
-               {"Cgroup", left},
+               {"User", left, 3},
+               {"Cgroup", left, 7},
                {"Sockets", right},
                {"Ports", right},
-               {"ESTAB", right},
-               {"CLOSE_WAIT", right},
-               {"Listen", right},
-               {"Fds", right},
-               {"TopDestination", left},
-               {"Exe", left}},
+               {"ESTAB", right, 2},
+               {"CLOSE_WAIT", right, 4, "CW"},
+               {"Listen", right, 5},
+               {"Fds", right, 6},
+               {"TopDestination", left, 1, "TopDest"},
+               {"Exe", left, 8}},
               {}};
   const auto tcp = static_cast<size_t>(Protocol::tcp);
   for (const ProcessRow& row : analysis.processes) {
@@ -186,8 +187,8 @@ Sheet unowned_sheet(const UnownedSockets& unowned) {
   Sheet sheet{{{"LocalAddress", left},
                {"Destination", left},
                {"TimeWait", right},
-               {"Orphaned", right},
-               {"ExpiresIn(s)", right}},
+               {"Orphaned", right, 2},
+               {"ExpiresIn(s)", right, 1, "Expires"}},
               {}};
   for (const UnownedDestination& row : unowned.destinations) {
     sheet.rows.push_back(
@@ -197,13 +198,13 @@ Sheet unowned_sheet(const UnownedSockets& unowned) {
   return sheet;
 }
 
-std::string render_process_table(const Analysis& analysis) {
+std::string render_process_table(const Analysis& analysis, size_t width, bool* narrowed) {
   if (!analysis.owners.resolved) {
     return "Processes: not resolved (--no-owners)\n";
   }
   const Sheet processes = process_sheet(analysis);
   std::string out = fmt::format("Processes holding ephemeral ports ({}):\n", processes.rows.size());
-  out += render_table(processes);
+  out += render_table(processes, width, narrowed);
 
   const UnownedSockets& unowned = analysis.tcp.unowned;
   if (analysis.has_tcp && unowned.sockets != 0) {
@@ -212,7 +213,7 @@ std::string render_process_table(const Analysis& analysis) {
         "\nUnowned TCP sockets on ephemeral ports: {} (TIME_WAIT and orphans, no process; "
         "{} of {} destinations):\n",
         unowned.sockets, destinations.rows.size(), unowned.destination_count);
-    out += render_table(destinations);
+    out += render_table(destinations, width, narrowed);
   }
   if (analysis.owners.sockets_unattributed != 0) {
     out += fmt::format("note: {} sockets have an owner that could not be read\n",

@@ -27,7 +27,10 @@ Sheet process_sheet(const Analysis& analysis);
 // The unowned TIME_WAIT/orphaned sockets, one row per destination.
 Sheet unowned_sheet(const UnownedSockets& unowned);
 
-// "Processes holding ephemeral ports" and "Unowned sockets" table sections.
-std::string render_process_table(const Analysis& analysis);
+// "Processes holding ephemeral ports" and "Unowned sockets" table sections,
+// fitted to `width` like the other tables (0: every column); `*narrowed` is
+// set when a column had to go.
+std::string render_process_table(const Analysis& analysis, size_t width = 0,
+                                 bool* narrowed = nullptr);
 
 }  // namespace ephport

@@ -15,7 +15,7 @@ std::string render_snapshot_table(const Analysis& analysis, bool with_processes,
   std::string out = render_table(address_sheet(analysis, true, all_addresses), width, &narrowed) +
                     "\n" + render_summary_block(analysis, width, &narrowed) + "\n";
   if (with_processes) {
-    out += render_process_table(analysis) + "\n";
+    out += render_process_table(analysis, width, &narrowed) + "\n";
   }
   out += render_notes(analysis);
   return narrowed ? out + narrowed_note(width) : out;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lab_support.h"
+#include "serve_support.h"
 
 namespace ephport::lab {
 namespace {
@@ -134,6 +135,48 @@ TEST_F(TerminalWidthTest, EightyColumnsKeepTheSeedsColumnsAndSaySo) {
     EXPECT_EQ(header.find(column), std::string::npos) << column << " in " << header;
   }
   EXPECT_NE(screen.find("127.0.0.1"), std::string::npos);
+}
+
+// The process tables narrow too: who holds how many sockets and ports stays.
+TEST_F(TerminalWidthTest, ProcessTablesFitEightyColumns) {
+  const std::string screen =
+      run_in_terminal(80, {"snapshot", "--processes", "--bind-state", "estimate"});
+  std::printf("%s", screen.c_str());
+  bool process_header = false;
+  for (const std::string& line : table_lines(screen)) {
+    if (line.rfind("Processes holding", 0) == 0 || line.rfind("Unowned TCP", 0) == 0) {
+      continue;  // section titles are prose
+    }
+    EXPECT_LE(line.size(), 80u) << line;
+    if (line.find("PID") != std::string::npos && line.find("Process") != std::string::npos) {
+      process_header = true;
+      EXPECT_NE(line.find("Sockets"), std::string::npos) << line;
+      EXPECT_NE(line.find("Ports"), std::string::npos) << line;
+    }
+  }
+  EXPECT_TRUE(process_header) << screen;
+  EXPECT_EQ(count_of(screen, kNarrowed), 1u) << screen;
+}
+
+// log --computers fits its console table too, and keeps each host's Status.
+TEST_F(TerminalWidthTest, FleetLogFitsTheConsole) {
+  TempDir dir;
+  ServeProcess serve(dir, "serve", {}, "http://127.0.0.1:19209");
+  const std::string file = dir.file("fleet.log");
+  const std::string screen = run_in_terminal(
+      80, {"log", "--computers", "http://127.0.0.1:19209", "--count", "1", "--output", file});
+  std::printf("%s", screen.c_str());
+  const std::vector<std::string> lines = table_lines(screen);
+  ASSERT_GE(lines.size(), 3u) << screen;
+  for (const std::string& line : lines) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+  EXPECT_EQ(lines.front().rfind("Computer", 0), 0u) << "which host: " << lines.front();
+  EXPECT_NE(lines.front().find("Status"), std::string::npos) << lines.front();
+  EXPECT_NE(screen.find(" ok"), std::string::npos) << screen;
+  EXPECT_EQ(count_of(screen, kNarrowed), 1u) << screen;
+  // The file keeps every column.
+  EXPECT_NE(read_file(file).find("TWExpiring"), std::string::npos);
 }
 
 TEST_F(TerminalWidthTest, TwoHundredColumnsFitAndDropLess) {
