@@ -17,15 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "collect_fixtures.h"
 #include "util/error.h"
 
 namespace ephport {
 namespace {
 
 std::vector<uint8_t> fixture(const std::string& name) {
-  const char* root = std::getenv("EPHPORT_FIXTURES");
-  std::ifstream in(std::string(root != nullptr ? root : "tests/fixtures") + "/rtnetlink/" + name,
-                   std::ios::binary);
+  std::ifstream in(testing::fixture_path("rtnetlink/" + name), std::ios::binary);
   EXPECT_TRUE(in) << name;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
