@@ -72,6 +72,7 @@ TEST(LocalAddresses, EachRecordedMessageParses) {
 
 TEST(LocalAddresses, CutOrForeignBytesAreRefused) {
   std::vector<uint8_t> bytes = fixture("getaddr.bin");
+  ASSERT_GT(bytes.size(), 30u) << "the fixture is missing";
   std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + 30);
   EXPECT_THROW(local_addresses_from_dump(cut), InputError);
   // A message of another type (RTM_NEWLINK) where addresses are expected.
