@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "evidence/evidence_retention.h"
 #include "output/json.h"
 #include "platform/atomic_file.h"
 #include "platform/write_all.h"
@@ -24,7 +25,6 @@ namespace ephport {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr std::string_view kPartialPrefix = ".partial-";
 constexpr const char* kManifest = "MANIFEST.json";
 
 [[noreturn]] void fail(const std::string& path, int error) {
@@ -90,7 +90,7 @@ EvidenceBundle::EvidenceBundle(const std::string& root, std::chrono::system_cloc
     }
   }
   name_ = last == 0 ? base : fmt::format("{}-{}", base, last + 1);
-  partial_ = (fs::path(root_) / (std::string(kPartialPrefix) + name_)).string();
+  partial_ = (fs::path(root_) / (std::string(kPartialEvidencePrefix) + name_)).string();
   fs::remove_all(partial_, error);  // a crashed attempt with the same name
   if (!fs::create_directory(partial_, error) || error) {
     fail(partial_, error ? error : std::make_error_code(std::errc::file_exists));
@@ -123,6 +123,10 @@ void EvidenceBundle::write_file(std::string_view relative, std::string_view cont
   if (!result.ok()) {
     fail(path, result.error().error_number);
   }
+}
+
+uint64_t EvidenceBundle::disk_bytes() const {
+  return disk_use(partial_);
 }
 
 std::string EvidenceBundle::commit(nlohmann::ordered_json manifest) {
@@ -161,52 +165,6 @@ std::string EvidenceBundle::commit(nlohmann::ordered_json manifest) {
   committed_ = true;
   check_synced(root_, sync_directory(root_));
   return final_path;
-}
-
-size_t prune_evidence(const std::string& root, size_t keep) {
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(root, error)) {
-    std::string name = entry.path().filename().string();
-    if (entry.is_directory() && is_bundle_name(name)) {
-      names.push_back(name);
-    }
-  }
-  if (names.size() <= keep) {
-    return 0;
-  }
-  // Names sort by time; "-N" suffixes sort after their second.
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    std::string_view sa(a);
-    std::string_view sb(b);
-    if (sa.substr(0, 16) != sb.substr(0, 16)) {
-      return sa.substr(0, 16) < sb.substr(0, 16);
-    }
-    if (a.size() != b.size()) {
-      return a.size() < b.size();
-    }
-    return a < b;
-  });
-  size_t removed = 0;
-  for (size_t i = 0; i + keep < names.size(); ++i) {
-    fs::remove_all(fs::path(root) / names[i], error);
-    removed += error ? 0 : 1;
-  }
-  return removed;
-}
-
-size_t remove_partial_evidence(const std::string& root) {
-  size_t removed = 0;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(root, error)) {
-    std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name.starts_with(kPartialPrefix)) {
-      std::error_code ignored;
-      fs::remove_all(entry.path(), ignored);
-      removed += ignored ? 0 : 1;
-    }
-  }
-  return removed;
 }
 
 }  // namespace ephport

@@ -4,14 +4,19 @@
 // them, adds MANIFEST.json (every file with its size) and renames the
 // directory into place, so a crash or a full disk never leaves a half bundle
 // under a timestamp name. Every committed bundle has a MANIFEST.json.
+// Which bundles stay, and how they go: evidence/evidence_retention.h.
 
 #include <chrono>
-#include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 namespace ephport {
+
+// Names of what is not (or no longer) a whole bundle: a bundle being written,
+// or being pruned. Never counted as a bundle.
+inline constexpr std::string_view kPartialEvidencePrefix = ".partial-";
 
 class EvidenceBundle {
  public:
@@ -28,6 +33,9 @@ class EvidenceBundle {
   std::string path_of(std::string_view relative) const;
   // Writes one file whole (parents created). Throws RuntimeError.
   void write_file(std::string_view relative, std::string_view content);
+  // What the files written so far occupy on disk (MANIFEST.json, written by
+  // commit(), is a few hundred bytes more).
+  uint64_t disk_bytes() const;
   // Adds MANIFEST.json (`manifest` plus the file list) and renames the
   // bundle into place; returns its final path. Throws RuntimeError.
   std::string commit(nlohmann::ordered_json manifest);
@@ -39,10 +47,6 @@ class EvidenceBundle {
   bool committed_ = false;
 };
 
-// Removes committed bundles beyond the newest `keep`; returns how many.
-size_t prune_evidence(const std::string& root, size_t keep);
-// Removes partial directories a crash left behind; returns how many.
-size_t remove_partial_evidence(const std::string& root);
 // Whether a directory name is a committed bundle's ("20261125T171500Z", or
 // with "-N" when several were taken in one second).
 bool is_bundle_name(std::string_view name);

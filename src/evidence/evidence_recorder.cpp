@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <vector>
 
 #include "collect/import/bundle_files.h"
 #include "collect/import/capture_file.h"
@@ -35,6 +37,19 @@ double pressure_of(const Analysis& analysis) {
     pressure = std::max(pressure, analysis.udp.pressure_percent);
   }
   return pressure;
+}
+
+// Why a bundle of `bytes` cannot be written even with every older one gone.
+std::string no_room(const std::string& directory, const EvidenceLimits& limits, uint64_t bytes) {
+  std::optional<DiskSpace> space = disk_space(directory);
+  if (bytes > limits.max_bytes) {
+    return fmt::format("a bundle of {} bytes exceeds --evidence-max-bytes {} (older bundles kept)",
+                       bytes, limits.max_bytes);
+  }
+  return fmt::format(
+      "a bundle of {} bytes would leave less than --evidence-min-free {} bytes free in {} even "
+      "without older bundles ({} free; older bundles kept)",
+      bytes, limits.min_free, directory, space ? space->free : 0);
 }
 
 json detail_json(const ProcessDetail& detail, const ProcessRow& row) {
@@ -77,6 +92,16 @@ void add_evidence_options(CLI::App& command, EvidenceOptions& options) {
   command.add_option("--evidence-keep", options.keep, "Bundles kept; the oldest are removed")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  command
+      .add_option("--evidence-max-bytes", options.max_bytes,
+                  "Disk space all bundles may use; the oldest are removed to make room for a "
+                  "new one (default: a fifth of the file system, at most 1 GiB)")
+      ->transform(CLI::AsSizeValue(false));
+  command
+      .add_option("--evidence-min-free", options.min_free,
+                  "Free space a new bundle must leave on the file system; the oldest are "
+                  "removed to keep it (default: a twentieth of the file system, at most 256 MiB)")
+      ->transform(CLI::AsSizeValue(false));
   command.add_option("--evidence-dir", options.directory,
                      "Where bundles go (default: evidence/ beside --output)");
   command
@@ -134,8 +159,52 @@ bool EvidenceRecorder::after_sample(const Analysis& analysis) {
   }
 }
 
+EvidenceLimits EvidenceRecorder::limits() const {
+  EvidenceLimits limits{static_cast<size_t>(options_.keep), options_.max_bytes, options_.min_free};
+  std::optional<DiskSpace> space = disk_space(directory_);
+  if (limits.max_bytes == 0) {
+    limits.max_bytes = space ? default_max_bytes(space->size) : UINT64_MAX;
+  }
+  if (limits.min_free == 0 && space) {
+    limits.min_free = default_min_free(space->size);
+  }
+  return limits;
+}
+
 void EvidenceRecorder::write_bundle(const Analysis& trigger) {
+  std::error_code error;
+  std::filesystem::create_directories(directory_, error);  // for statvfs; the bundle says why not
+  // What a crash left is never counted. Then room for a bundle the size of
+  // the newest (or twice what a bundle that hit a full disk had written),
+  // before it is written: an estimate, checked exactly before commit.
+  remove_partial_evidence(directory_);
+  const EvidenceLimits limits = this->limits();
+  std::vector<BundleUse> bundles = list_bundles(directory_);
+  const uint64_t expected = std::max(bundles.empty() ? 0 : bundles.back().bytes, 2 * failed_bytes_);
+  Room before = make_room(directory_, limits, expected, expected);
   EvidenceBundle bundle(directory_, trigger.host.time);
+  json manifest;
+  try {
+    manifest = fill_bundle(bundle, trigger);
+  } catch (const FatalError&) {
+    failed_bytes_ = bundle.disk_bytes();
+    throw;
+  }
+  failed_bytes_ = 0;
+  const uint64_t bytes = bundle.disk_bytes();
+  Room after = make_room(directory_, limits, bytes, 0);
+  if (!after.fits) {
+    throw RuntimeError(no_room(directory_, limits, bytes));
+  }
+  std::string path = bundle.commit(std::move(manifest));
+  size_t pruned = before.pruned + after.pruned;
+  fmt::print(stderr, "ephport: evidence written to {} (pressure {:.1f}% >= {}%){}\n", path,
+             pressure_of(trigger), options_.at_percent,
+             pruned != 0 ? fmt::format(", {} older removed", pruned) : std::string());
+}
+
+nlohmann::ordered_json EvidenceRecorder::fill_bundle(EvidenceBundle& bundle,
+                                                     const Analysis& trigger) {
   // A fresh sample whose raw sockets and analysis agree with each other,
   // every destination listed.
   CaptureWriter sockets(bundle.path_of(kBundleCaptureFile));
@@ -178,21 +247,16 @@ void EvidenceRecorder::write_bundle(const Analysis& trigger) {
   if (ring_) {
     ring_->save(bundle.path_of("capture.pcap"));
   }
-  json manifest = {{"schema", "ephport.evidence/1"},
-                   {"computer", analysis.host.computer},
-                   {"time", format_rfc3339_utc(analysis.host.time, true)},
-                   {"ephport_version", EPHPORT_VERSION},
-                   {"trigger",
-                    {{"time", format_rfc3339_utc(trigger.host.time, true)},
-                     {"pressure_percent", std::round(pressure_of(trigger) * 100) / 100},
-                     {"threshold_percent", options_.at_percent}}},
-                   {"heavy_processes", std::move(heavy)},
-                   {"capture_interface", ring_ ? json(options_.capture_interface) : json(nullptr)}};
-  std::string path = bundle.commit(std::move(manifest));
-  size_t pruned = prune_evidence(directory_, static_cast<size_t>(options_.keep));
-  fmt::print(stderr, "ephport: evidence written to {} (pressure {:.1f}% >= {}%){}\n", path,
-             pressure_of(trigger), options_.at_percent,
-             pruned != 0 ? fmt::format(", {} older removed", pruned) : std::string());
+  return {{"schema", "ephport.evidence/1"},
+          {"computer", analysis.host.computer},
+          {"time", format_rfc3339_utc(analysis.host.time, true)},
+          {"ephport_version", EPHPORT_VERSION},
+          {"trigger",
+           {{"time", format_rfc3339_utc(trigger.host.time, true)},
+            {"pressure_percent", std::round(pressure_of(trigger) * 100) / 100},
+            {"threshold_percent", options_.at_percent}}},
+          {"heavy_processes", std::move(heavy)},
+          {"capture_interface", ring_ ? json(options_.capture_interface) : json(nullptr)}};
 }
 
 }  // namespace ephport

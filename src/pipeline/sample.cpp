@@ -11,6 +11,7 @@
 #include "analyze/aggregator.h"
 #include "collect/import/bundle_files.h"
 #include "collect/import/capture_file.h"
+#include "evidence/evidence_bundle.h"
 #include "snapshot/port_range_parse.h"
 #include "util/error.h"
 #include "util/time_format.h"
@@ -94,6 +95,17 @@ std::string capture_path(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::is_directory(path, error)) {
     return path;  // read_capture() says what is wrong with it
+  }
+  // A bundle being written or pruned, or one a crash cut short, is never read.
+  std::filesystem::path directory(path);
+  if (directory.filename().empty()) {
+    directory = directory.parent_path();  // "BUNDLE/"
+  }
+  if (directory.filename().string().starts_with(kPartialEvidencePrefix)) {
+    throw InputError(fmt::format(
+        "{} is an incomplete evidence bundle (being written or removed, or cut short by a "
+        "crash: the next `ephport log` removes it)",
+        path));
   }
   const std::filesystem::path capture = std::filesystem::path(path) / kBundleCaptureFile;
   if (!std::filesystem::is_regular_file(capture, error)) {

@@ -78,12 +78,65 @@ TEST_F(EvidenceDiskLab, OnA3MBDiskNewBundlesKeepBeingWrittenAndTheOldestGo) {
   std::sort(left.begin(), left.end());
   ASSERT_GE(left.size(), 2u) << "the default budget of a 3 MB disk holds more than one bundle";
   ASSERT_LT(left.size(), static_cast<size_t>(kSamples));
-  EXPECT_EQ(left, std::vector<std::string>(written.end() - static_cast<long>(left.size()),
-                                           written.end()))
+  EXPECT_EQ(left,
+            std::vector<std::string>(written.end() - static_cast<long>(left.size()), written.end()))
       << err;
   lab_note(fmt::format("3 MB tmpfs: {} bundles written, the newest {} kept", written.size(),
                        left.size()));
   EXPECT_EQ(line_count(read_file(copy + "/ports.log")) > static_cast<size_t>(kSamples), true);
+}
+
+// A bundle larger than --evidence-max-bytes: one line per bundle on stderr,
+// every sample still in the log, no older bundle given up for it, exit 1.
+TEST_F(EvidenceDiskLab, ABundleThatCannotFitIsOneLineAndEverySampleIsLogged) {
+  TempDir dir;
+  const std::string log = dir.file("ports.log");
+  RunResult first = run_ephport(
+      {"log", "--count", "1", "--format", "jsonl", "--evidence-at", "0", "--output", log});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(written_bundles(first.err).size(), 1u) << first.err;
+
+  RunResult run =
+      run_ephport({"log", "--interval", "0.1", "--count", "3", "--format", "jsonl", "--evidence-at",
+                   "0", "--evidence-every", "0", "--evidence-max-bytes", "4k", "--output", log});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  size_t refused = 0;
+  for (const std::string& line : split_lines(run.err)) {
+    if (line.starts_with("ephport: evidence bundle not written: a bundle of ")) {
+      EXPECT_NE(line.find(" bytes exceeds --evidence-max-bytes 4096 (older bundles kept)"),
+                std::string::npos)
+          << line;
+      ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 3u) << run.err;
+  EXPECT_EQ(line_count(read_file(log)), 4u);  // one JSON line per sample
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir.file("evidence"))) {
+    left.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(left, written_bundles(first.err));
+}
+
+// A .partial- directory (a bundle being written or pruned, or cut short) is
+// never read as a bundle, even when it holds every file.
+TEST_F(EvidenceDiskLab, AnalyzeRefusesAPartialBundle) {
+  TempDir dir;
+  RunResult log = run_ephport({"log", "--count", "1", "--format", "jsonl", "--evidence-at", "0",
+                               "--output", dir.file("ports.log")});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  ASSERT_EQ(written_bundles(log.err).size(), 1u) << log.err;
+  const std::string bundle = dir.file("evidence/" + written_bundles(log.err)[0]);
+  const std::string partial = dir.file("evidence/.partial-pruned-" + written_bundles(log.err)[0]);
+  ASSERT_EQ(run_ephport({"analyze", bundle}).exit_code, 0);
+  fs::rename(bundle, partial);
+  for (const std::string& path : {partial, partial + "/"}) {
+    RunResult analyze = run_ephport({"analyze", path});
+    EXPECT_EQ(analyze.exit_code, 2) << analyze.err;
+    EXPECT_EQ(analyze.err, "ephport: " + path +
+                               " is an incomplete evidence bundle (being written or removed, or "
+                               "cut short by a crash: the next `ephport log` removes it)\n");
+  }
 }
 
 }  // namespace

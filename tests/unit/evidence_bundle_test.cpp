@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "evidence/evidence_retention.h"
 #include "private_tmpfs.h"
 #include "temp_dir.h"
 #include "util/error.h"
