@@ -144,8 +144,9 @@ CommandRunner add_log_command(CLI::App& app) {
             "its own namespace");
       }
       // Evidence is read from the sampled host's kernel and processes.
-      for (const char* name : {"--evidence-at", "--evidence-every", "--evidence-keep",
-                               "--evidence-dir", "--heavy", "--capture", "--capture-size"}) {
+      for (const char* name :
+           {"--evidence-at", "--evidence-every", "--evidence-keep", "--evidence-max-bytes",
+            "--evidence-min-free", "--evidence-dir", "--heavy", "--capture", "--capture-size"}) {
         if (command->count(name) != 0) {
           throw InputError(std::string(name) +
                            ": evidence bundles are taken on the sampled host, not with "
