@@ -405,25 +405,31 @@ TEST_F(ProcessEvidence, SigkillMidBundleNeverLeavesAHalfBundle) {
   TempDirectory dir;
   storm();
 
-  // Bundles back to back; kill at varying moments until one kill lands in
-  // the middle of a bundle (a partial directory is left), at most 40 tries.
+  // Bundles back to back, the oldest pruned before each (keep 2); kill at
+  // varying moments until one kill lands in the middle of a bundle (a
+  // partial directory is left), at most 40 tries. Kills inside a prune
+  // leave .partial-pruned-: counted, not required (a prune is quick).
   const std::string evidence = dir.file("evidence");
   bool hit_mid_write = false;
+  int hit_mid_prune = 0;
   for (int attempt = 0; attempt < 40 && !hit_mid_write; ++attempt) {
     EphportProcess log({"log", "--netns", client_netns(), "--interval", "0.1", "--output",
                         dir.file("ports.log"), "--evidence-dir", evidence, "--evidence-every", "0",
-                        "--evidence-keep", "1000"});
+                        "--evidence-keep", "2"});
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + 37 * attempt));
     log.signal(SIGKILL);
     log.finish(10s);
     for (const auto& entry : fs::directory_iterator(evidence)) {
-      hit_mid_write = hit_mid_write || entry.path().filename().string().starts_with(".partial-");
+      const std::string name = entry.path().filename().string();
+      hit_mid_write = hit_mid_write || name.starts_with(".partial-");
+      hit_mid_prune += name.starts_with(".partial-pruned-") ? 1 : 0;
     }
     for (const Bundle& bundle : bundles_in(evidence)) {  // every named one is whole
       expect_complete(bundle);
     }
   }
   ASSERT_TRUE(hit_mid_write) << "no kill landed inside a bundle in 40 tries";
+  lab_note(fmt::format("kills inside a prune: {}", hit_mid_prune));
 
   // The next run removes what the crash left, and says so.
   RunResult next = run_ephport({"log", "--netns", client_netns(), "--count", "1", "--output",
