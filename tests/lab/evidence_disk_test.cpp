@@ -65,14 +65,17 @@ TEST_F(EvidenceDiskLab, OnA3MBDiskNewBundlesKeepBeingWrittenAndTheOldestGo) {
   std::vector<std::string> written = written_bundles(err);
   ASSERT_EQ(written.size(), static_cast<size_t>(kSamples)) << err;
   std::vector<std::string> left;
+  uintmax_t bundle_bytes = 0;
   for (const auto& entry : fs::directory_iterator(copy + "/evidence")) {
     std::string name = entry.path().filename().string();
     EXPECT_FALSE(name.starts_with(".partial-")) << name;
     left.push_back(name);
     Json manifest = Json::parse(read_file(entry.path().string() + "/MANIFEST.json"));
+    bundle_bytes = 0;
     for (const Json& file : manifest.at("files")) {
       const fs::path path = entry.path() / file.at("path").get<std::string>();
       EXPECT_EQ(fs::file_size(path), file.at("bytes").get<uintmax_t>()) << path;
+      bundle_bytes += file.at("bytes").get<uintmax_t>();
     }
   }
   std::sort(left.begin(), left.end());
@@ -81,8 +84,8 @@ TEST_F(EvidenceDiskLab, OnA3MBDiskNewBundlesKeepBeingWrittenAndTheOldestGo) {
   EXPECT_EQ(left,
             std::vector<std::string>(written.end() - static_cast<long>(left.size()), written.end()))
       << err;
-  lab_note(fmt::format("3 MB tmpfs: {} bundles written, the newest {} kept", written.size(),
-                       left.size()));
+  lab_note(fmt::format("3 MB tmpfs: {} bundles of ~{} KB written, the newest {} kept",
+                       written.size(), bundle_bytes / 1024, left.size()));
   EXPECT_EQ(line_count(read_file(copy + "/ports.log")) > static_cast<size_t>(kSamples), true);
 }
 
