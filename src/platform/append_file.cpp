@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -13,7 +15,9 @@
 
 namespace ephport {
 
-AppendFile AppendFile::open(const std::string& path, WriteFn write_fn) {
+namespace {
+
+UniqueFd open_for_append(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw RuntimeError(
@@ -26,7 +30,74 @@ AppendFile AppendFile::open(const std::string& path, WriteFn write_fn) {
     throw RuntimeError(
         fmt::format("cannot open log file {} for appending: {}", path, std::strerror(errno)));
   }
-  return AppendFile(path, std::move(file), std::move(write_fn));
+  return file;
+}
+
+}  // namespace
+
+AppendFile AppendFile::open(const std::string& path, WriteFn write_fn, Rotation rotation) {
+  return AppendFile(path, open_for_append(path), std::move(write_fn), rotation);
+}
+
+void AppendFile::tell(const std::string& text) const {
+  if (notice_) {
+    notice_(text);
+  }
+}
+
+void AppendFile::reopen_if_moved() {
+  struct stat open_file {};
+  if (::fstat(fd_.get(), &open_file) != 0) {
+    throw RuntimeError(fmt::format("cannot stat log file {}: {}", path_, std::strerror(errno)));
+  }
+  struct stat named {};
+  std::string why;
+  if (open_file.st_nlink == 0) {
+    why = "was deleted";
+  } else if (::stat(path_.c_str(), &named) != 0) {
+    if (errno != ENOENT) {
+      return;  // cannot tell (EACCES on a directory, say): keep writing
+    }
+    why = "was renamed or deleted";
+  } else if (named.st_dev != open_file.st_dev || named.st_ino != open_file.st_ino) {
+    why = "was renamed or replaced";
+  } else {
+    return;
+  }
+  reopen(fmt::format("log file {} {}; writing to a new {}", path_, why, path_));
+}
+
+void AppendFile::reopen(const std::string& why) {
+  fd_ = open_for_append(path_);
+  tell(why);
+}
+
+void AppendFile::rotate() {
+  const int keep = std::max(rotation_.max_files, 1);
+  for (int k = keep - 1; k >= 1; --k) {
+    std::string from = fmt::format("{}.{}", path_, k);
+    std::string to = fmt::format("{}.{}", path_, k + 1);
+    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+      throw RuntimeError(fmt::format("cannot rotate {} to {}: {}", from, to, std::strerror(errno)));
+    }
+  }
+  std::string first = path_ + ".1";
+  if (::rename(path_.c_str(), first.c_str()) != 0 && errno != ENOENT) {
+    throw RuntimeError(
+        fmt::format("cannot rotate {} to {}: {}", path_, first, std::strerror(errno)));
+  }
+  fd_ = open_for_append(path_);
+}
+
+void AppendFile::append_record(const Render& render) {
+  reopen_if_moved();
+  bool fresh = empty();
+  std::string record = render(fresh);
+  if (rotation_.max_size != 0 && !fresh && size() + record.size() > rotation_.max_size) {
+    rotate();
+    record = render(true);
+  }
+  append(record);
 }
 
 uint64_t AppendFile::size() const {

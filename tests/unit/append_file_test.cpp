@@ -205,5 +205,99 @@ TEST_F(AppendFileTest, RealFullDiskKeepsOnlyWholeRecords) {
   });
 }
 
+// --- Operations on the file while it is open (issue #12) ------------------
+
+// A record renderer that writes "H\n" first when asked for a header.
+AppendFile::Render record_of(const std::string& line) {
+  return [line](bool header) { return (header ? std::string("H\n") : std::string()) + line; };
+}
+
+class AppendFileOperationsTest : public AppendFileTest {
+ protected:
+  AppendFile open_watched(Rotation rotation = {}) {
+    AppendFile log = AppendFile::open(path_, {}, rotation);
+    log.on_notice([this](const std::string& text) { notices_.push_back(text); });
+    return log;
+  }
+  std::vector<std::string> notices_;
+};
+
+TEST_F(AppendFileOperationsTest, RenamedFileIsReopenedByNameWithAHeaderAndSaidOnce) {
+  AppendFile log = open_watched();
+  log.append_record(record_of("a\n"));
+  ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+  log.append_record(record_of("b\n"));
+  log.append_record(record_of("c\n"));
+  EXPECT_EQ(read_file(path_ + ".1"), "H\na\n");
+  EXPECT_EQ(read_file(path_), "H\nb\nc\n");
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_NE(notices_[0].find("renamed"), std::string::npos) << notices_[0];
+}
+
+TEST_F(AppendFileOperationsTest, DeletedFileIsRecreatedAndSaidOnce) {
+  AppendFile log = open_watched();
+  log.append_record(record_of("a\n"));
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  log.append_record(record_of("b\n"));
+  log.append_record(record_of("c\n"));
+  EXPECT_EQ(read_file(path_), "H\nb\nc\n");
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_NE(notices_[0].find("deleted"), std::string::npos) << notices_[0];
+}
+
+TEST_F(AppendFileOperationsTest, ReplacedFileIsFollowed) {
+  AppendFile log = open_watched();
+  log.append_record(record_of("a\n"));
+  const std::string other = dir_.file("other");
+  write_file(other, "X\n");
+  ASSERT_EQ(::rename(other.c_str(), path_.c_str()), 0);
+  log.append_record(record_of("b\n"));
+  EXPECT_EQ(read_file(path_), "X\nb\n");
+  EXPECT_EQ(notices_.size(), 1u);
+}
+
+TEST_F(AppendFileOperationsTest, ForcedReopenAfterCreateModeRotation) {
+  AppendFile log = open_watched();
+  log.append_record(record_of("a\n"));
+  ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+  write_file(path_, "");  // logrotate's create
+  log.reopen("SIGHUP");
+  log.append_record(record_of("b\n"));
+  EXPECT_EQ(read_file(path_), "H\nb\n");
+  EXPECT_EQ(notices_, std::vector<std::string>{"SIGHUP"});
+}
+
+TEST_F(AppendFileOperationsTest, RotatesByRenameKeepingWholeRecordsAndDroppingTheOldest) {
+  AppendFile log = open_watched({/*max_size=*/8, /*max_files=*/2});
+  for (const char* line : {"1111\n", "2222\n", "3333\n", "4444\n"}) {
+    log.append_record(record_of(line));
+  }
+  // Each file takes "H\n" plus one record (7 bytes); two more would be 12.
+  EXPECT_EQ(read_file(path_), "H\n4444\n");
+  EXPECT_EQ(read_file(path_ + ".1"), "H\n3333\n");
+  EXPECT_EQ(read_file(path_ + ".2"), "H\n2222\n");
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".3"));
+}
+
+TEST_F(AppendFileOperationsTest, RecordLargerThanMaxSizeGoesWholeIntoAFreshFile) {
+  AppendFile log = open_watched({/*max_size=*/4, /*max_files=*/3});
+  log.append_record(record_of("a\n"));
+  const std::string big(100, 'x');
+  log.append_record(record_of(big + "\n"));
+  log.append_record(record_of("b\n"));
+  EXPECT_EQ(read_file(path_ + ".2"), "H\na\n");
+  EXPECT_EQ(read_file(path_ + ".1"), "H\n" + big + "\n");
+  EXPECT_EQ(read_file(path_), "H\nb\n");
+}
+
+TEST_F(AppendFileOperationsTest, WithoutMaxSizeNeverRotates) {
+  AppendFile log = open_watched();
+  for (int i = 0; i < 100; ++i) {
+    log.append_record(record_of("record\n"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".1"));
+  EXPECT_TRUE(notices_.empty());
+}
+
 }  // namespace
 }  // namespace ephport
