@@ -25,6 +25,7 @@ struct LogOptions {
   CommonOptions common;
   Format format = Format::table;
   std::string output = "EphemeralPortStats.log";
+  Rotation rotation;  // --max-size, --max-files
   double interval = 60;
   int count = 0;
   EvidenceOptions evidence;
@@ -49,7 +50,7 @@ int run_log(const LogOptions& options) {
   sample.expiry_window_ms = static_cast<uint32_t>(std::lround(options.interval * 1000));
   Trend trend;
   // Fail before the loop if the log cannot be opened for appending.
-  AppendFile log = AppendFile::open(options.output);
+  AppendFile log = AppendFile::open(options.output, {}, options.rotation);
   options.common.enter_namespace();
   SampleSession session(sample);
   std::unique_ptr<EvidenceRecorder> evidence;
@@ -109,6 +110,18 @@ CommandRunner add_log_command(CLI::App& app) {
                     "Log format");
   command->add_option("--output,-o", options->output, "Log file, appended to, never truncated")
       ->capture_default_str();
+  command
+      ->add_option("--max-size", options->rotation.max_size,
+                   "Rotate the log when a record would take it past SIZE bytes (K, M, G: "
+                   "powers of 1024; 0 = never): --output becomes --output.1, .1 becomes .2, ...")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  command
+      ->add_option("--max-files", options->rotation.max_files,
+                   "--max-size: rotated files kept (--output.1 .. --output.N); the oldest is "
+                   "deleted")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   command->add_option("--interval", options->interval, "Seconds between samples")
       ->check(CLI::Number)
       ->check(CLI::Range(0.1, 86400.0))
@@ -156,6 +169,7 @@ CommandRunner add_log_command(CLI::App& app) {
       FleetLogOptions fleet = options->fleet;
       fleet.format = options->format;
       fleet.output = options->output;
+      fleet.rotation = options->rotation;
       fleet.interval = options->interval;
       fleet.console_width = options->wide ? 0 : stdout_terminal_width();
       fleet.count = options->count;

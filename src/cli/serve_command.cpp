@@ -80,6 +80,29 @@ class BlockStopSignals {
   sigset_t previous_{};
 };
 
+// SIGHUP (logrotate's postrotate, an operator after editing the file):
+// re-reads and validates --web.config.file, saying the outcome in one
+// stderr line; never ends serve. A bad file keeps the settings in use.
+// The running cpp-httplib server cannot swap TLS or users, so a good file
+// takes effect at the next start (the replacement server of issue #12
+// applies it live).
+void recheck_web_config(const std::string& path) {
+  if (path.empty()) {
+    fmt::print(stderr, "ephport: SIGHUP: no --web.config.file to re-read; serving on\n");
+    return;
+  }
+  try {
+    load_web_config(path);
+    fmt::print(stderr,
+               "ephport: SIGHUP: web config {} re-read and valid; it applies at the next "
+               "start, the settings in use are kept\n",
+               path);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "ephport: SIGHUP: web config not reloaded, keeping the one in use: {}\n",
+               error.what());
+  }
+}
+
 int run_serve(const ServeOptions& options) {
   if (options.common.all_namespaces()) {
     throw InputError("--netns all: serve reads one namespace; run one serve per namespace");
@@ -140,6 +163,9 @@ int run_serve(const ServeOptions& options) {
 
   while (!served && !stop_requested()) {
     sleep_until_stop_or(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    if (take_reopen_request()) {
+      recheck_web_config(options.web_config);
+    }
   }
   // stop() does nothing until the accept loop runs: repeat until it ends.
   while (!served) {

@@ -44,7 +44,7 @@ int run_fleet_log(const FleetLogOptions& options) {
     remote.credentials = read_auth_file(options.auth_file);
   }
   RemoteSnapshots snapshots(parse_remote_endpoints(options.computers, "--computers"), remote);
-  AppendFile log = AppendFile::open(options.output);
+  AppendFile log = AppendFile::open(options.output, {}, options.rotation);
   std::vector<RemoteSample> samples;  // the records point into these
   std::vector<HostRecord> hosts;
   bool any_answered = false;

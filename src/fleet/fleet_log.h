@@ -6,6 +6,7 @@
 #include <string>
 
 #include "output/format.h"
+#include "platform/append_file.h"
 
 namespace ephport {
 
@@ -16,6 +17,7 @@ struct FleetLogOptions {
   double timeout = 5;  // seconds, per host and sample
   Format format = Format::table;
   std::string output;
+  Rotation rotation;
   double interval = 60;
   int count = 0;
   size_t console_width = 0;  // the terminal's, for the table on stdout (0: every column)

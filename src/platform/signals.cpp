@@ -22,6 +22,7 @@ namespace {
 // check of the flag and the start of the sleep still wakes it. The byte is
 // never read back: once a stop is requested every later sleep returns at once.
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reopen{false};
 std::atomic<int> g_wake_write_fd{-1};
 int g_wake_read_fd = -1;
 std::once_flag g_install_once;
@@ -40,6 +41,25 @@ extern "C" void on_stop_signal(int /*signal*/) {
   errno = saved_errno;
 }
 
+// SIGHUP does not wake the sleeper: the reopen happens at the next sample,
+// and records written meanwhile land whole in the renamed file.
+extern "C" void on_reopen_signal(int /*signal*/) {
+  g_reopen.store(true);
+}
+
+extern "C" void on_pipe_signal(int /*signal*/) {}
+
+void install_handler(int signal_number, void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
+  if (::sigaction(signal_number, &action, nullptr) != 0) {
+    throw RuntimeError(fmt::format("cannot install a handler for {}: {}",
+                                   sigabbrev_np(signal_number), std::strerror(errno)));
+  }
+}
+
 void install_once() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -49,16 +69,10 @@ void install_once() {
   g_wake_read_fd = fds[0];
   g_wake_write_fd.store(fds[1]);
 
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
-  for (int signal_number : {SIGINT, SIGTERM}) {
-    if (::sigaction(signal_number, &action, nullptr) != 0) {
-      throw RuntimeError(fmt::format("cannot install a handler for {}: {}",
-                                     sigabbrev_np(signal_number), std::strerror(errno)));
-    }
-  }
+  install_handler(SIGINT, on_stop_signal);
+  install_handler(SIGTERM, on_stop_signal);
+  install_handler(SIGHUP, on_reopen_signal);
+  install_handler(SIGPIPE, on_pipe_signal);
 }
 
 }  // namespace
@@ -69,6 +83,10 @@ void install_stop_handlers() {
 
 bool stop_requested() {
   return g_stop.load();
+}
+
+bool take_reopen_request() {
+  return g_reopen.exchange(false);
 }
 
 void sleep_until_stop_or(std::chrono::steady_clock::time_point deadline) {
