@@ -7,7 +7,7 @@
 # serve: cpp-httplib (built with OpenSSL), yaml-cpp (--web.config.file),
 # libcrypt (bcrypt); its tests run a real Prometheus (prometheus, promtool)
 # and make certificates with openssl. clang-format and clang-tidy run as
-# the style tests.
+# the style tests. logrotate runs deploy/logrotate/ephport in a deploy test.
 set -eu
 
 packages="
@@ -22,6 +22,7 @@ packages="
   libpcap-dev tcpdump
   libcpp-httplib-dev libssl-dev libyaml-cpp-dev libcrypt-dev openssl
   prometheus
+  logrotate
 "
 
 if [ "$(id -u)" -ne 0 ]; then
