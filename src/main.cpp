@@ -8,15 +8,23 @@
 
 #include "cli/commands.h"
 #include "util/error.h"
+#include "util/escape.h"
+
+namespace {
+// An error is one line on stderr, whatever outside text it quotes: escaped
+// (every reader escapes already; this is the last stop) and bounded.
+constexpr size_t kMaxMessageBytes = 2048;
+}  // namespace
 
 int main(int argc, char** argv) {
   try {
     return ephport::run_cli(argc, argv);
   } catch (const ephport::FatalError& error) {
-    fmt::print(stderr, "ephport: {}\n", error.what());
+    fmt::print(stderr, "ephport: {}\n", ephport::excerpt(error.what(), kMaxMessageBytes));
     return error.exit_code();
   } catch (const std::exception& error) {
-    fmt::print(stderr, "ephport: internal error: {}\n", error.what());
+    fmt::print(stderr, "ephport: internal error: {}\n",
+               ephport::excerpt(error.what(), kMaxMessageBytes));
     return ephport::kExitRuntime;
   }
 }

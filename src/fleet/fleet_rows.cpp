@@ -4,6 +4,8 @@
 
 #include "output/address_rows.h"
 #include "output/json.h"
+#include "util/error.h"
+#include "util/outside_json.h"
 #include "util/time_format.h"
 
 namespace ephport {
@@ -41,7 +43,13 @@ std::string render_fleet_jsonl(const std::vector<HostRecord>& hosts) {
   for (const HostRecord& host : hosts) {
     json line;
     if (host.analysis != nullptr && host.document != nullptr) {
-      line = json::parse(*host.document, nullptr, false);
+      // Parsed again with the same limits, so that its strings (fields this
+      // version does not read included) are escaped in the log too.
+      try {
+        line = parse_outside_ordered_json(*host.document);
+      } catch (const InputError&) {
+        line = nullptr;
+      }
     }
     if (line.is_object()) {
       line["remote"] = {{"endpoint", host.endpoint}, {"status", "ok"}};

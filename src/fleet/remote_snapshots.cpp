@@ -18,6 +18,7 @@
 #include "fleet/snapshot_document.h"
 #include "platform/sigpipe_guard.h"
 #include "util/error.h"
+#include "util/escape.h"
 #include "util/fd.h"
 
 namespace ephport {
@@ -71,14 +72,25 @@ std::string diagnose_connect(const HostPort& address,
   return error != 0 ? lower_first(std::strerror(error)) : "connection failed";
 }
 
-// The first line of an error answer's body, shortened.
+// The first line of an error answer's body, shortened and escaped: it is
+// the remote's text, bound for the terminal and the log (an HTTP 500 body
+// once cleared the screen).
 std::string first_line(const std::string& body) {
-  std::string line = body.substr(0, body.find('\n'));
   constexpr size_t kMax = 200;
-  return line.size() > kMax ? line.substr(0, kMax) + "..." : line;
+  return excerpt(std::string_view(body).substr(0, body.find('\n')), kMax);
 }
 
 }  // namespace
+
+std::string http_error_text(int status, const std::string& body, bool credentials_sent) {
+  std::string text = fmt::format("HTTP {}", status);
+  if (status == 401) {
+    text += credentials_sent ? " (credentials refused)" : " (no --auth-file given)";
+  } else if (!body.empty()) {
+    text += ": " + first_line(body);
+  }
+  return text;
+}
 
 RemoteEndpoint parse_remote_endpoint(std::string_view text, const std::string& what) {
   RemoteEndpoint endpoint;
@@ -253,12 +265,7 @@ RemoteSample fetch_remote_snapshot(const RemoteEndpoint& endpoint, const RemoteO
     return sample;
   }
   if (result->status != 200) {
-    sample.error = fmt::format("HTTP {}", result->status);
-    if (result->status == 401) {
-      sample.error += options.credentials ? " (credentials refused)" : " (no --auth-file given)";
-    } else if (!body.empty()) {
-      sample.error += ": " + first_line(body);
-    }
+    sample.error = http_error_text(result->status, body, options.credentials.has_value());
     return sample;
   }
   try {

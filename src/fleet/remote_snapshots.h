@@ -85,6 +85,10 @@ class RemoteSnapshots {
   std::vector<Slot> slots_;
 };
 
+// Why a host answered with another status than 200: "HTTP 500: <the body's
+// first line>", that line escaped and cut to 200 bytes (util/escape.h).
+std::string http_error_text(int status, const std::string& body, bool credentials_sent);
+
 // One request, in the calling thread, answering by `deadline` at the latest
 // (plus the time a connect() refused by the host takes to say so). For
 // tests and for the threads of pull().

@@ -7,6 +7,8 @@
 
 #include "output/json.h"
 #include "util/error.h"
+#include "util/escape.h"
+#include "util/outside_json.h"
 #include "util/time_format.h"
 
 namespace ephport {
@@ -87,7 +89,7 @@ class Field {
   Address address() const {
     auto parsed = Address::parse(string());
     if (!parsed) {
-      fail("'" + string() + "' is not an IP address");
+      fail("'" + excerpt(string()) + "' is not an IP address");
     }
     return *parsed;
   }
@@ -118,7 +120,7 @@ auto parsed(const Field& field, Parse parse, const char* expected) {
   std::string text = field.string();
   auto value = parse(text);
   if (!value) {
-    field.fail("'" + text + "', expected " + expected);
+    field.fail("'" + excerpt(text) + "', expected " + expected);
   }
   return *value;
 }
@@ -214,7 +216,7 @@ std::optional<PressureSource> read_pressure_source(const Field& protocol, const 
   PressureSource source;
   std::string kind = field.at("kind").string();
   if (kind != "address" && kind != "destination") {
-    field.at("kind").fail("'" + kind + "', expected address or destination");
+    field.at("kind").fail("'" + excerpt(kind) + "', expected address or destination");
   }
   source.destination = kind == "destination";
   source.local_address = field.at("local_address").address();
@@ -263,9 +265,11 @@ ProtocolAnalysis read_protocol(const Field& field, Protocol protocol) {
 }  // namespace
 
 Analysis parse_snapshot_document(std::string_view text) {
-  json document = json::parse(text, nullptr, false);
-  if (document.is_discarded()) {
-    throw InputError("snapshot document: not JSON");
+  json document;
+  try {
+    document = parse_outside_json(text);
+  } catch (const InputError& error) {
+    throw InputError(std::string("snapshot document: ") + error.what());
   }
   Field root(document, "");
   if (!document.is_object()) {
@@ -273,14 +277,14 @@ Analysis parse_snapshot_document(std::string_view text) {
   }
   std::string schema = root.at("schema").string();
   if (schema != kSnapshotSchema) {
-    root.at("schema").fail("'" + schema + "', expected " + kSnapshotSchema);
+    root.at("schema").fail("'" + excerpt(schema) + "', expected " + kSnapshotSchema);
   }
   Analysis analysis;
   analysis.host.computer = root.at("computer").string();
   std::string time = root.at("time").string();
   auto parsed_time = parse_rfc3339(time);
   if (!parsed_time) {
-    root.at("time").fail("'" + time + "' is not an RFC 3339 time");
+    root.at("time").fail("'" + excerpt(time) + "' is not an RFC 3339 time");
   }
   analysis.host.time = *parsed_time;
   analysis.host.platform = parsed(root.at("platform"), parse_platform, "linux or windows");

@@ -11,6 +11,10 @@
 // unowned sockets, host sysctls. Fields added later are ignored; a missing or
 // mistyped field this reader needs throws InputError naming its path
 // (protocols.tcp.addresses[2].bind_free), as does another schema.
+// The text is parsed with util/outside_json.h: nesting is bounded, every
+// string (the computer name included) arrives escaped (util/escape.h) and
+// an error quotes at most a short escaped excerpt. The caller bounds the
+// size (RemoteOptions::max_document_bytes).
 
 #include <string_view>
 

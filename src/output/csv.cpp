@@ -31,7 +31,10 @@ std::string line(const Cells& cells) {
 }
 }  // namespace
 
-std::string render_csv(const Sheet& sheet, bool with_header) {
+std::string render_csv(const Sheet& unescaped, bool with_header) {
+  // As in render_table(): no control character reaches a CSV cell.
+  Sheet escaped;
+  const Sheet& sheet = with_escaped_cells(unescaped, escaped);
   std::string out = with_header ? line(sheet.headers()) : std::string();
   for (const Cells& row : sheet.rows) {
     out += line(row);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "util/escape.h"
+
 namespace ephport {
 
 using Cells = std::vector<std::string>;
@@ -36,5 +38,35 @@ struct Sheet {
     return names;
   }
 };
+
+// `sheet` itself when no header or cell needs escaping (util/escape.h),
+// else a copy of it in `storage` with every cell escaped.
+inline const Sheet& with_escaped_cells(const Sheet& sheet, Sheet& storage) {
+  auto needs = [](const Cells& cells) {
+    for (const std::string& cell : cells) {
+      if (needs_escaping(cell)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  bool any = needs(sheet.headers());
+  for (size_t i = 0; i < sheet.rows.size() && !any; ++i) {
+    any = needs(sheet.rows[i]);
+  }
+  if (!any) {
+    return sheet;
+  }
+  storage = sheet;
+  for (Column& column : storage.columns) {
+    column.header = escape_controls(column.header);
+  }
+  for (Cells& row : storage.rows) {
+    for (std::string& cell : row) {
+      cell = escape_controls(cell);
+    }
+  }
+  return storage;
+}
 
 }  // namespace ephport

@@ -51,7 +51,11 @@ std::optional<size_t> next_to_drop(const std::vector<Column>& columns,
 
 }  // namespace
 
-std::string render_table(const Sheet& sheet, size_t width, bool* narrowed) {
+std::string render_table(const Sheet& unescaped, size_t width, bool* narrowed) {
+  // Outside text is escaped where it enters; this is the last stop before
+  // the terminal, so a cell that missed it still cannot break the table.
+  Sheet escaped;
+  const Sheet& sheet = with_escaped_cells(unescaped, escaped);
   const std::vector<Column>& columns = sheet.columns;
   Cells headers = sheet.headers();
   std::vector<size_t> widths = column_widths(sheet, headers);

@@ -1,6 +1,7 @@
 #include "serve/basic_auth.h"
 
 #include <crypt.h>
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -10,6 +11,7 @@
 #include <optional>
 
 #include "util/error.h"
+#include "util/escape.h"
 
 namespace ephport {
 
@@ -30,11 +32,17 @@ std::optional<std::string> bcrypt(const std::string& password, const std::string
   return std::string(result);
 }
 
+// $2?$NN$ then 53 characters of bcrypt's base64 alphabet: no NUL (which
+// would cut the hash short for crypt_rn) and nothing else.
 bool is_bcrypt(const std::string& hash) {
+  auto is_base64 = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '/';
+  };
   return hash.size() == 60 &&
          (hash.rfind("$2y$", 0) == 0 || hash.rfind("$2b$", 0) == 0 || hash.rfind("$2a$", 0) == 0) &&
          std::isdigit(static_cast<unsigned char>(hash[4])) != 0 &&
-         std::isdigit(static_cast<unsigned char>(hash[5])) != 0 && hash[6] == '$';
+         std::isdigit(static_cast<unsigned char>(hash[5])) != 0 && hash[6] == '$' &&
+         std::all_of(hash.begin() + 7, hash.end(), is_base64);
 }
 
 int bcrypt_cost(const std::string& hash) {
@@ -96,8 +104,17 @@ std::optional<std::pair<std::string, std::string>> parse_basic(std::string_view 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
   int cost = 0;
   for (const auto& [user, hash] : users_) {
+    // Checked before the first bcrypt: a cost of 31 would hang start-up
+    // for days without a word.
+    if (is_bcrypt(hash) && bcrypt_cost(hash) > kMaxBcryptCost) {
+      throw InputError(fmt::format(
+          "basic_auth_users.{}: bcrypt cost {} is above {}, the most ephport accepts (each step "
+          "doubles the time of a check: cost {} takes about 1 s a check on a 2026 server core, "
+          "10 to 12 is usual); make one with `htpasswd -nBC 12 \"\" | tr -d ':\\n'`",
+          excerpt(user), bcrypt_cost(hash), kMaxBcryptCost, kMaxBcryptCost));
+    }
     if (!is_bcrypt(hash) || !bcrypt("", hash)) {
-      throw InputError("basic_auth_users." + user +
+      throw InputError("basic_auth_users." + excerpt(user) +
                        ": not a bcrypt hash ($2y$, $2b$ or $2a$, 60 characters); make one with "
                        "`htpasswd -nBC 10 \"\" | tr -d ':\\n'`");
     }
@@ -125,6 +142,10 @@ bool BasicAuth::check_header(std::string_view authorization) {
 }
 
 bool BasicAuth::verify(const std::string& user, const std::string& password) {
+  // crypt_rn() reads C strings: "right\0anything" would pass as "right".
+  if (password.find('\0') != std::string::npos || user.find('\0') != std::string::npos) {
+    return false;
+  }
   auto found = users_.find(user);
   const bool known = found != users_.end();
   const std::string& hash = known ? found->second : dummy_hash_;

@@ -1,5 +1,8 @@
 #include "serve/web_config.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -8,10 +11,17 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/escape.h"
+#include "util/fd.h"
 
 namespace ephport {
 
 namespace {
+
+// A web config is a few hundred bytes; a thousand users are 100 KB.
+constexpr size_t kMaxConfigBytes = size_t{1} << 20;
+// How much of a key or a value from the file a message quotes.
+constexpr size_t kMaxQuotedBytes = 200;
 
 class Reader {
  public:
@@ -20,8 +30,11 @@ class Reader {
     directory_ = slash == std::string::npos ? std::string() : path_.substr(0, slash + 1);
   }
 
+  // `key` and `why` may quote the file: escaped and bounded here.
   [[noreturn]] void fail(const std::string& key, const std::string& why) const {
-    throw InputError("--web.config.file " + path_ + ": " + (key.empty() ? "" : key + ": ") + why);
+    throw InputError("--web.config.file " + path_ + ": " +
+                     (key.empty() ? "" : excerpt(key, kMaxQuotedBytes) + ": ") +
+                     excerpt(why, 4 * kMaxQuotedBytes));
   }
 
   // Every key of `node` must be in `known`; keys of the format that ephport
@@ -32,8 +45,12 @@ class Reader {
     if (!node.IsMap()) {
       fail(where, "expected a mapping");
     }
+    std::set<std::string> seen;
     for (const auto& entry : node) {
       std::string key = entry.first.as<std::string>();
+      if (!seen.insert(key).second) {
+        fail(where.empty() ? key : where + "." + key, "duplicate key");
+      }
       std::string full = where;
       if (!full.empty()) {
         full += '.';
@@ -65,7 +82,7 @@ class Reader {
       path = directory_ + path;
     }
     if (::access(path.c_str(), R_OK) != 0) {
-      fail(key, path + ": " + std::strerror(errno));
+      fail(key, excerpt(path, kMaxQuotedBytes) + ": " + std::strerror(errno));
     }
     return path;
   }
@@ -94,7 +111,7 @@ class Reader {
       auto found = kTypes.find(text);
       if (found == kTypes.end()) {
         fail(where + ".client_auth_type",
-             "'" + text +
+             "'" + excerpt(text) +
                  "' is not one of NoClientCert, RequestClientCert, RequireAnyClientCert, "
                  "VerifyClientCertIfGiven, RequireAndVerifyClientCert");
       }
@@ -117,7 +134,7 @@ class Reader {
       std::string text = scalar(node[key], where + "." + key);
       auto parsed = parse_tls_version(text);
       if (!parsed) {
-        fail(where + "." + key, "'" + text + "' is not one of TLS10, TLS11, TLS12, TLS13");
+        fail(where + "." + key, "'" + excerpt(text) + "' is not one of TLS10, TLS11, TLS12, TLS13");
       }
       return *parsed;
     };
@@ -141,14 +158,53 @@ class Reader {
     std::map<std::string, std::string> users;
     for (const auto& entry : node) {
       std::string user = entry.first.as<std::string>();
-      if (user.empty() || user.find(':') != std::string::npos) {
-        fail(where, "'" + user + "' is not a valid user name (empty or containing ':')");
+      if (user.empty() || user.find_first_of(std::string(":\0", 2)) != std::string::npos) {
+        fail(where,
+             "'" + excerpt(user) + "' is not a valid user name (empty, or containing ':' or NUL)");
       }
       std::string key = where + ".";
       key += user;
-      users[user] = scalar(entry.second, key);
+      if (users.count(user) != 0) {
+        fail(key, "duplicate user");
+      }
+      std::string hash = scalar(entry.second, key);
+      if (hash.find('\0') != std::string::npos) {
+        fail(key, "a NUL character in the hash");
+      }
+      users[user] = std::move(hash);
     }
     return users;
+  }
+
+  // The file's text: a regular file of at most kMaxConfigBytes, else an
+  // InputError naming it (a directory was an "internal error").
+  std::string read_whole() const {
+    UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat info {};
+    if (!fd.valid() || ::fstat(fd.get(), &info) != 0) {
+      fail("", std::strerror(errno));
+    }
+    if (!S_ISREG(info.st_mode)) {
+      fail("", S_ISDIR(info.st_mode) ? "is a directory" : "not a regular file");
+    }
+    std::string text;
+    char chunk[4096];
+    for (;;) {
+      ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got < 0) {
+        fail("", std::strerror(errno));
+      }
+      if (got == 0) {
+        return text;
+      }
+      text.append(chunk, static_cast<size_t>(got));
+      if (text.size() > kMaxConfigBytes) {
+        fail("", fmt::format("longer than {} bytes", kMaxConfigBytes));
+      }
+    }
   }
 
  private:
@@ -169,12 +225,9 @@ std::optional<TlsVersion> parse_tls_version(const std::string& text) {
 
 WebConfig load_web_config(const std::string& path) {
   Reader reader(path);
-  if (::access(path.c_str(), R_OK) != 0) {
-    reader.fail("", std::strerror(errno));
-  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(reader.read_whole());
   } catch (const YAML::Exception& error) {
     reader.fail("", std::string("not valid YAML: ") + error.what());
   }

@@ -14,11 +14,13 @@
 //     prometheus: $2y$10$...         # bcrypt
 //
 // The file is read once, at start, and validated whole: a missing or
-// unreadable file, bad YAML, an unknown key, a key of the format that
+// unreadable file, a directory, a file over 1 MiB, bad YAML, a duplicate key
+// (or user), a NUL in a user name or hash, an unknown key, a key of the format that
 // ephport does not implement (cipher_suites, http_server_config, ...), an
 // unreadable certificate file or a bad value throws InputError naming the
 // file and the key. Relative paths are taken from the file's directory, as
-// the exporter-toolkit does. Hashes are checked by BasicAuth.
+// the exporter-toolkit does. Text quoted from the file in a message is
+// escaped and cut short (util/escape.h). Hashes are checked by BasicAuth.
 
 #include <map>
 #include <optional>

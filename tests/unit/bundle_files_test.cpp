@@ -71,7 +71,7 @@ class BundleFilesDamaged : public ::testing::Test {
 TEST_F(BundleFilesDamaged, EachFaultIsOneMessageNamingTheFile) {
   EXPECT_EQ(error_for("Computer DateTime\n"),
             message("malformed JSON at line 1, column 1: syntax error while parsing value - "
-                    "invalid literal; last read: 'C'"));
+                    "invalid literal; near 'C'"));
   EXPECT_EQ(error_for(""), message("malformed JSON at line 1, column 1: syntax error while "
                                    "parsing value - unexpected end of input; expected '[', '{', "
                                    "or a literal"));

@@ -362,7 +362,7 @@ TEST_F(CaptureFileTest, HeaderErrors) {
       {"[1,2,3]\n", "1: expected a JSON object, got [1,2,3]"},
       {"{\"schema\":\n",
        "1: malformed JSON at column 11: syntax error while parsing value - "
-       "unexpected end of input; expected '[', '{', or a literal"},
+       "unexpected end of input; expected '[', '{', or a literal; near '\"schema\":'"},
       {R"({"schema":"ephport.capture/1"})"
        "\n",
        R"(1: missing "host")"},
@@ -386,7 +386,7 @@ TEST_F(CaptureFileTest, SocketLineErrorsNameTheLine) {
   std::vector<Case> cases = {
       {"{\"proto\":\"tcp\",",
        "malformed JSON at column 16: syntax error while parsing "
-       "object key - unexpected end of input; expected string literal"},
+       "object key - unexpected end of input; expected string literal; near '\"tcp\",'"},
       {"42", "expected a JSON object, got 42"},
       {good_line_with("state", R"("LISTENING")"), R"(state: unknown state "LISTENING")"},
       {good_line_with("proto", R"("sctp")"),

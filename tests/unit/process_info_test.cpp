@@ -346,11 +346,11 @@ TEST(ProcessInfoRead, TheCapturedSleep) {
 TEST(ProcessInfoRead, TheHostileProcess) {
   std::optional<ProcessInfo> info = read_process_info(fixture_root(), kHostile);
   ASSERT_TRUE(info);
-  EXPECT_EQ(info->name, "x) (y\nz");
+  EXPECT_EQ(info->name, R"(x) (y\nz)");  // escaped where it enters (issue #12)
   EXPECT_EQ(info->start_time, 956844u);
   EXPECT_EQ(info->exe, "/usr/bin/python3.11");
   EXPECT_TRUE(info->cmdline_truncated);
-  EXPECT_EQ(info->cmdline.size(), 258u);
+  EXPECT_EQ(info->cmdline.size(), 263u);  // 258, its control characters then escaped
   EXPECT_EQ(info->uid, 4242u);
   EXPECT_EQ(info->user, host_user(4242));  // "4242" where no passwd entry has it
   EXPECT_EQ(info->fd_count, 3);

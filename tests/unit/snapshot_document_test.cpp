@@ -150,7 +150,7 @@ void expect_error(const std::string& text, const std::string& needle) {
 
 TEST(SnapshotDocument, ErrorsNameThePath) {
   nlohmann::json document = nlohmann::json::parse(fixture("snapshot.json"));
-  expect_error("{not json", "not JSON");
+  expect_error("{not json", "snapshot document: malformed JSON at line 1, column ");
   expect_error("[1]", "expected an object");
 
   nlohmann::json other = document;

@@ -14,6 +14,8 @@
 #include <utility>
 
 #include "util/error.h"
+#include "util/escape.h"
+#include "util/outside_json.h"
 
 namespace ephport {
 
@@ -116,6 +118,9 @@ class IdentitiesReader : public nlohmann::json_sax<json> {
   bool number_unsigned(number_unsigned_t value) override { return scalar(json(value)); }
   bool number_float(number_float_t value, const string_t&) override { return scalar(json(value)); }
   bool string(string_t& value) override {
+    if (needs_escaping(value)) {
+      value = escape_controls(value);  // names, command lines, paths: outside text
+    }
     if (depth_ == 4 && in_unreadable_) {
       process_.unreadable.push_back(std::move(value));
       return true;
@@ -172,13 +177,18 @@ class IdentitiesReader : public nlohmann::json_sax<json> {
     key_ = std::move(name);
     return true;
   }
-  bool parse_error(std::size_t, const std::string&,
+  bool parse_error(std::size_t, const std::string& last_token,
                    const nlohmann::detail::exception& error) override {
-    // nlohmann says "[json.exception...] parse error at line 1, column N: why".
+    // nlohmann says "[json.exception...] parse error at line 1, column N: why; last read: ...":
+    // keep the position, and quote the input short and escaped.
     std::string_view what = error.what();
     const size_t at = what.find("at line ");
+    const size_t colon = what.find(": ", at);
+    const std::string where = at == std::string_view::npos || colon == std::string_view::npos
+                                  ? std::string()
+                                  : std::string(what.substr(at, colon - at)) + ": ";
     throw InputError(
-        fmt::format("malformed JSON {}", at == std::string_view::npos ? what : what.substr(at)));
+        fmt::format("malformed JSON {}{}", where, json_error_reason(error.what(), last_token)));
   }
 
  private:
@@ -212,7 +222,7 @@ class IdentitiesReader : public nlohmann::json_sax<json> {
     if (key_ == "schema") {
       if (value != kProcessesSchema) {
         throw InputError(
-            fmt::format("schema is {}, expected \"{}\"", value.dump(), kProcessesSchema));
+            fmt::format("schema is {}, expected \"{}\"", excerpt(value.dump()), kProcessesSchema));
       }
       schema_ = true;
     } else if (key_ == "time") {

@@ -18,6 +18,9 @@
 
 #include "util/contract.h"
 #include "util/error.h"
+#include "util/escape.h"
+#include "util/fd.h"
+#include "util/outside_json.h"
 #include "util/time_format.h"
 
 namespace ephport {
@@ -29,10 +32,11 @@ namespace {
 constexpr size_t kFlushBytes = size_t{64} * 1024;
 constexpr uint64_t kMaxPort = std::numeric_limits<uint16_t>::max();
 
-// A JSON value as it appears in an error message, cut short if long.
+// A JSON value as it appears in an error message, cut short if long. Its
+// depth is bounded by the parser (kMaxJsonDepth), so the dump's recursion
+// is too.
 std::string shown(const json& value) {
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+  return excerpt(value.dump(-1, ' ', false, json::error_handler_t::replace), 40);
 }
 
 // A JSON integer that is not negative; nullopt for anything else.
@@ -139,10 +143,11 @@ Address address_field(const Fields& fields, const char* key, Address::Family fam
   const std::string& text = fields.string(key);
   std::optional<Address> address = Address::parse(text);
   if (!address) {
-    throw InputError(fmt::format("{}: bad address \"{}\"", key, text));
+    throw InputError(fmt::format("{}: bad address \"{}\"", key, excerpt(text)));
   }
   if (family == Address::Family::v4 && address->is_v6()) {
-    throw InputError(fmt::format("{}: IPv6 address \"{}\" in a family 4 socket", key, text));
+    throw InputError(
+        fmt::format("{}: IPv6 address \"{}\" in a family 4 socket", key, excerpt(text)));
   }
   return *address;
 }
@@ -154,7 +159,8 @@ SocketRecord record_from_json(const json& line) {
   const std::string& proto = fields.string("proto");
   std::optional<Protocol> protocol = parse_protocol(proto);
   if (!protocol) {
-    throw InputError(fmt::format("proto: unknown protocol \"{}\" (expected tcp or udp)", proto));
+    throw InputError(
+        fmt::format("proto: unknown protocol \"{}\" (expected tcp or udp)", excerpt(proto)));
   }
   record.protocol = *protocol;
 
@@ -170,7 +176,7 @@ SocketRecord record_from_json(const json& line) {
   const std::string& state = fields.string("state");
   std::optional<SockState> sock_state = parse_state(state);
   if (!sock_state) {
-    throw InputError(fmt::format("state: unknown state \"{}\"", state));
+    throw InputError(fmt::format("state: unknown state \"{}\"", excerpt(state)));
   }
   record.state = *sock_state;
 
@@ -226,49 +232,53 @@ std::string_view v6only_text(int8_t v6only) {
   return v6only == 0 ? "0" : "1";
 }
 
-// Reads a file line by line with getline(3), reusing one buffer.
+// Reads a file line by line in chunks, refusing a line longer than
+// `limits.max_line_bytes` or a file longer than `limits.max_file_bytes`
+// as soon as it has read that far: memory stays within one line and one
+// chunk whatever the file holds (/dev/zero once grew to 2 GB).
 class LineReader {
  public:
-  explicit LineReader(const std::string& path)
-      : path_(path), file_(std::fopen(path.c_str(), "re")) {
+  LineReader(const std::string& path, const CaptureLimits& limits)
+      : path_(path), limits_(limits), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
     // The file named on the command line is missing, refused or a
     // directory: bad input (exit 2), not a failure of this host.
     struct stat info {};
-    if (file_ != nullptr && ::fstat(::fileno(file_), &info) == 0 && S_ISDIR(info.st_mode)) {
-      std::fclose(file_);
-      file_ = nullptr;
+    if (fd_.valid() && ::fstat(fd_.get(), &info) == 0 && S_ISDIR(info.st_mode)) {
+      fd_ = UniqueFd();
       errno = EISDIR;
     }
-    if (file_ == nullptr) {
+    if (!fd_.valid()) {
       throw InputError(
           fmt::format("cannot read {}: {}", path_, std::strerror(errno != 0 ? errno : EIO)));
     }
   }
-  ~LineReader() {
-    std::free(buffer_);
-    if (file_ != nullptr) {
-      std::fclose(file_);
-    }
-  }
-  LineReader(const LineReader&) = delete;
-  LineReader& operator=(const LineReader&) = delete;
 
-  // The next line without its end-of-line, or nullopt at the end of the file.
+  // The next line without its end-of-line, or nullopt at the end of the
+  // file. Valid until the next call.
   std::optional<std::string_view> next() {
-    errno = 0;
-    ssize_t length = ::getline(&buffer_, &capacity_, file_);
-    if (length < 0) {
-      if (std::ferror(file_) != 0) {
-        fail();
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+    size_t searched = 0;
+    for (;;) {
+      const size_t newline = buffer_.find('\n', searched);
+      if (newline != std::string::npos || (at_end_ && !buffer_.empty())) {
+        const size_t length = newline == std::string::npos ? buffer_.size() : newline;
+        consumed_ = newline == std::string::npos ? length : length + 1;
+        ++number_;
+        check_line_length(length);
+        std::string_view line(buffer_.data(), length);
+        while (!line.empty() && line.back() == '\r') {
+          line.remove_suffix(1);
+        }
+        return line;
       }
-      return std::nullopt;
+      if (at_end_) {
+        return std::nullopt;
+      }
+      searched = buffer_.size();
+      check_line_length(buffer_.size());
+      fill();
     }
-    ++number_;
-    std::string_view line(buffer_, static_cast<size_t>(length));
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
-      line.remove_suffix(1);
-    }
-    return line;
   }
 
   // An InputError naming this file and the current line.
@@ -277,29 +287,48 @@ class LineReader {
   }
 
  private:
-  [[noreturn]] void fail() const {
-    throw RuntimeError(
-        fmt::format("cannot read {}: {}", path_, std::strerror(errno != 0 ? errno : EIO)));
+  static constexpr size_t kChunkBytes = size_t{64} * 1024;
+
+  void check_line_length(size_t length) const {
+    if (length > limits_.max_line_bytes) {
+      throw InputError(
+          fmt::format("{}:{}: line longer than {} bytes (not what 'ephport "
+                      "snapshot --save' writes)",
+                      path_, number_ + (consumed_ == 0 ? 1 : 0), limits_.max_line_bytes));
+    }
+  }
+
+  void fill() {
+    const size_t old_size = buffer_.size();
+    buffer_.resize(old_size + kChunkBytes);
+    ssize_t got = 0;
+    do {
+      got = ::read(fd_.get(), buffer_.data() + old_size, kChunkBytes);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      throw RuntimeError(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
+    }
+    buffer_.resize(old_size + static_cast<size_t>(got));
+    at_end_ = got == 0;
+    read_bytes_ += static_cast<uint64_t>(got);
+    if (read_bytes_ > limits_.max_file_bytes) {
+      throw InputError(fmt::format("{}: longer than {} bytes (the limit of a capture)", path_,
+                                   limits_.max_file_bytes));
+    }
   }
 
   std::string path_;
-  std::FILE* file_;
-  char* buffer_ = nullptr;
-  size_t capacity_ = 0;
+  CaptureLimits limits_;
+  UniqueFd fd_;
+  std::string buffer_;   // read but not yet returned, from the current line on
+  size_t consumed_ = 0;  // bytes of buffer_ the returned line took
+  bool at_end_ = false;
+  uint64_t read_bytes_ = 0;
   size_t number_ = 0;
 };
 
 json parse_json_line(std::string_view line) {
-  try {
-    return json::parse(line);
-  } catch (const json::parse_error& error) {
-    // nlohmann says "[json.exception...] parse error at line 1, column N: why".
-    std::string_view what = error.what();
-    size_t column = what.find("column ");
-    throw InputError(column == std::string_view::npos
-                         ? fmt::format("malformed JSON: {}", what)
-                         : fmt::format("malformed JSON at {}", what.substr(column)));
-  }
+  return parse_outside_json(line, true);
 }
 
 bool is_blank(std::string_view line) {
@@ -482,8 +511,9 @@ HostFacts read_capture(const std::string& path, const SocketVisitor& visit) {
 }
 
 HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
-                       const SocketVisitor& visit, CaptureExtras* owners) {
-  LineReader reader(path);
+                       const SocketVisitor& visit, CaptureExtras* owners,
+                       const CaptureLimits& limits) {
+  LineReader reader(path, limits);
 
   std::optional<std::string_view> line = reader.next();
   if (!line) {

@@ -24,6 +24,8 @@
 // reading, except that host.tcp_tw_reuse_delay_ms may be null or absent;
 // unknown fields are ignored, so later versions may add fields.
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -80,13 +82,27 @@ class CaptureWriter {
   bool finished_ = false;
 };
 
+// What read_capture() refuses beyond, checked while reading (before the
+// parser holds the data), so a hostile or endless file costs bounded memory
+// and time. The longest line ephport writes is the header: every port in
+// "bind_owned" is 0.4 MB, which leaves room for about 90 000 IPv6
+// "local_addresses" in 4 MiB; a socket line is about 270 bytes, so 16 GiB
+// is some 60 million sockets. JSON nesting is bounded by kMaxJsonDepth
+// (util/outside_json.h).
+struct CaptureLimits {
+  size_t max_line_bytes = size_t{4} << 20;
+  uint64_t max_file_bytes = uint64_t{16} << 30;
+};
+
 // Streams the capture at `path`, calling `visit` for each socket in file
 // order, and returns its host facts (as recorded, including `source`).
 // The file must keep the collector ordering contract (TCP LISTEN and
 // bound-only sockets first); one that breaks it is rejected. Sockets before
 // a bad line have already been visited when the error is thrown.
 // Throws RuntimeError("cannot read PATH: <reason>") if the file cannot be
-// read, and InputError("PATH:LINE: <what is wrong>") for bad content.
+// read, and InputError("PATH:LINE: <what is wrong>") for bad content (a
+// line or a file beyond CaptureLimits included); text quoted from the file
+// is escaped and short (util/escape.h), and every string read is escaped.
 HostFacts read_capture(const std::string& path, const SocketVisitor& visit);
 
 // The same, calling `on_host` with the host facts once, after the header and
@@ -108,7 +124,8 @@ struct CaptureExtras {
 // socket (the analysis needs the host facts first), and filling `owners`
 // when given.
 HostFacts read_capture(const std::string& path, const HostVisitor& on_host,
-                       const SocketVisitor& visit, CaptureExtras* owners = nullptr);
+                       const SocketVisitor& visit, CaptureExtras* owners = nullptr,
+                       const CaptureLimits& limits = {});
 
 // The "host" object of a capture; also embedded in the JSON snapshot output.
 // `time` is RFC 3339 UTC with milliseconds.

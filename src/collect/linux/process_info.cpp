@@ -19,6 +19,7 @@
 #include "collect/linux/proc_file.h"
 #include "util/dir.h"
 #include "util/error.h"
+#include "util/escape.h"
 #include "util/fd.h"
 #include "util/parse_number.h"
 #include "util/result.h"
@@ -148,6 +149,24 @@ void set_note(std::vector<std::string>& notes, std::string_view what, const std:
   });
   if (!note.empty()) {
     notes.push_back(note);
+  }
+}
+
+void escape_in_place(std::string& text) {
+  if (needs_escaping(text)) {
+    text = escape_controls(text);
+  }
+}
+
+// What a process names itself (comm, argv), its executable's path and its
+// cgroup are anyone's text: a program can call itself "\x1b[2J" or put a
+// newline in its argv. Escaped here, where they enter, so every sink (table,
+// CSV, JSON, metrics labels, evidence) gets them visible (util/escape.h).
+// Done after parsing: the cgroup path is parsed raw.
+void escape_outside_text(ProcessInfo& info) {
+  for (std::string* text : {&info.name, &info.exe, &info.cmdline, &info.user, &info.cgroup,
+                            &info.unit, &info.container, &info.runtime, &info.pod}) {
+    escape_in_place(*text);
   }
 }
 
@@ -288,6 +307,7 @@ class ProcReader {
     if (maybe_gone && !alive(dir)) {
       return std::nullopt;
     }
+    escape_outside_text(info);
     return info;
   }
 
@@ -356,6 +376,9 @@ class ProcReader {
     }
     if (maybe_gone && !alive(dir.get())) {
       return std::nullopt;
+    }
+    for (std::string& library : detail.libraries) {
+      escape_in_place(library);  // file names may hold any byte but '/' and NUL
     }
     return detail;
   }

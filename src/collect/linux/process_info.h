@@ -13,7 +13,9 @@
 // reason ("process: ..." if not even <proc_root>/PID opens); the rest is
 // filled.
 // Content is treated as hostile: comm may hold ')', spaces and newlines,
-// a command line may be megabytes; every read is bounded.
+// a command line may be megabytes; every read is bounded, and the text of
+// names, command lines, exe paths, cgroups and mapped files is escaped
+// (util/escape.h) before it leaves this file.
 //
 // The parsers are pure (file content in, fields out), so tests feed them
 // captured files.
