@@ -48,14 +48,14 @@ class Reader {
     std::set<std::string> seen;
     for (const auto& entry : node) {
       std::string key = entry.first.as<std::string>();
-      if (!seen.insert(key).second) {
-        fail(where.empty() ? key : where + "." + key, "duplicate key");
-      }
       std::string full = where;
       if (!full.empty()) {
         full += '.';
       }
       full += key;
+      if (!seen.insert(key).second) {
+        fail(full, "duplicate key");
+      }
       if (unsupported.count(key) != 0) {
         fail(full, "is part of the exporter-toolkit format but not supported by ephport");
       }

@@ -14,25 +14,31 @@ namespace {
 
 // nlohmann's DOM builder, with a depth bound, escaped strings and bounded
 // error messages.
-template <class json>
+template <class Json>
 class BoundedDomReader {
+  using string_t = typename Json::string_t;
+
  public:
-  BoundedDomReader(json& result, std::string_view text, bool single_line, size_t max_depth)
+  BoundedDomReader(Json& result, std::string_view text, bool single_line, size_t max_depth)
       : builder_(result), text_(text), single_line_(single_line), max_depth_(max_depth) {}
 
   bool null() { return builder_.null(); }
   bool boolean(bool value) { return builder_.boolean(value); }
-  bool number_integer(json::number_integer_t value) { return builder_.number_integer(value); }
-  bool number_unsigned(json::number_unsigned_t value) { return builder_.number_unsigned(value); }
-  bool number_float(json::number_float_t value, const json::string_t& text) {
+  bool number_integer(typename Json::number_integer_t value) {
+    return builder_.number_integer(value);
+  }
+  bool number_unsigned(typename Json::number_unsigned_t value) {
+    return builder_.number_unsigned(value);
+  }
+  bool number_float(typename Json::number_float_t value, const string_t& text) {
     return builder_.number_float(value, text);
   }
-  bool string(json::string_t& value) {
+  bool string(string_t& value) {
     escape(value);
     return builder_.string(value);
   }
-  bool binary(json::binary_t& value) { return builder_.binary(value); }
-  bool key(json::string_t& value) {
+  bool binary(typename Json::binary_t& value) { return builder_.binary(value); }
+  bool key(string_t& value) {
     escape(value);
     return builder_.key(value);
   }
@@ -76,7 +82,7 @@ class BoundedDomReader {
   }
 
  private:
-  static void escape(json::string_t& value) {
+  static void escape(string_t& value) {
     if (needs_escaping(value)) {
       value = escape_controls(value);
     }
@@ -87,7 +93,7 @@ class BoundedDomReader {
     }
   }
 
-  nlohmann::detail::json_sax_dom_parser<json> builder_;
+  nlohmann::detail::json_sax_dom_parser<Json> builder_;
   std::string_view text_;
   bool single_line_;
   size_t max_depth_;
@@ -124,11 +130,11 @@ std::string json_error_reason(const std::string& what, const std::string& last_t
 }
 
 namespace {
-template <class json>
-json parse_bounded(std::string_view text, bool single_line, size_t max_depth) {
-  json result;
-  BoundedDomReader<json> reader(result, text, single_line, max_depth);
-  json::sax_parse(text.begin(), text.end(), &reader);
+template <class Json>
+Json parse_bounded(std::string_view text, bool single_line, size_t max_depth) {
+  Json result;
+  BoundedDomReader<Json> reader(result, text, single_line, max_depth);
+  Json::sax_parse(text.begin(), text.end(), &reader);
   return result;
 }
 }  // namespace

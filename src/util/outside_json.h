@@ -2,7 +2,7 @@
 // JSON from outside (saved captures, remote snapshot documents, evidence
 // bundles) parsed with limits, so that no input can crash ephport or make it
 // print the input back:
-// - nesting deeper than `max_depth` (ephport writes at most 5 levels) is
+// - nesting deeper than `max_depth` (ephport writes at most 7 levels) is
 //   refused while parsing, before the value is built (a 140 KB file nested
 //   70 000 deep once overflowed the stack of a recursive dump);
 // - a number out of range (1e999) is malformed JSON, not an internal error;
