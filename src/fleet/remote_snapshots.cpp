@@ -135,10 +135,21 @@ RemoteCredentials read_auth_file(const std::string& path) {
   if (!in) {
     throw InputError("--auth-file " + path + ": " + std::strerror(errno));
   }
-  std::string line;
-  std::getline(in, line);
+  // The first line only, read to a bound: --auth-file /dev/zero must not
+  // fill the memory.
+  constexpr size_t kMaxLine = 4096;
+  std::string head(kMaxLine + 1, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  std::string line = head.substr(0, head.find('\n'));
+  if (line.size() > kMaxLine) {
+    throw InputError("--auth-file " + path + ": the first line is longer than 4096 bytes");
+  }
   if (!line.empty() && line.back() == '\r') {
     line.pop_back();
+  }
+  if (line.find('\0') != std::string::npos) {
+    throw InputError("--auth-file " + path + ": a NUL character in the first line");
   }
   size_t colon = line.find(':');
   if (colon == std::string::npos || colon == 0) {

@@ -192,6 +192,15 @@ TEST(HostileInput, HttpErrorBodyIsEscaped) {
   EXPECT_LE(http_error_text(502, long_body, false).size(), 220u);
 }
 
+TEST(HostileInput, AuthFileIsReadToABound) {
+  EXPECT_THROW(read_auth_file("/dev/zero"), InputError);  // grew the memory before
+  TempDir dir;
+  write_file(dir.file("nul"), std::string("user:pass\0word\n", 15));
+  EXPECT_THROW(read_auth_file(dir.file("nul")), InputError);
+  write_file(dir.file("no_newline"), "user:password");
+  EXPECT_EQ(read_auth_file(dir.file("no_newline")).password, "password");
+}
+
 TEST(HostileInput, ProcessTextFromProcArrivesEscaped) {
   TempDir dir;
   const std::string pid_dir = dir.file("4242");
