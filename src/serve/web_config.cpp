@@ -81,8 +81,12 @@ class Reader {
     if (path.front() != '/') {
       path = directory_ + path;
     }
-    if (::access(path.c_str(), R_OK) != 0) {
+    struct stat info {};
+    if (::access(path.c_str(), R_OK) != 0 || ::stat(path.c_str(), &info) != 0) {
       fail(key, excerpt(path, kMaxQuotedBytes) + ": " + std::strerror(errno));
+    }
+    if (S_ISDIR(info.st_mode)) {
+      fail(key, excerpt(path, kMaxQuotedBytes) + ": is a directory");
     }
     return path;
   }

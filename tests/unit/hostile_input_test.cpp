@@ -263,6 +263,15 @@ TEST(HostileInput, DirectoryAsWebConfigIsAnInputError) {
   EXPECT_EQ(web_config_error(dir.path()), "--web.config.file " + dir.path() + ": is a directory");
 }
 
+TEST(HostileInput, DirectoryAsACertificateIsNamed) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.file("certs"));
+  write_file(dir.file("web.yml"), "tls_server_config:\n  cert_file: certs\n  key_file: certs\n");
+  EXPECT_EQ(web_config_error(dir.file("web.yml")),
+            "--web.config.file " + dir.file("web.yml") +
+                ": tls_server_config.cert_file: " + dir.file("certs") + ": is a directory");
+}
+
 TEST(HostileInput, OversizedWebConfigIsRefused) {
   TempDir dir;
   const std::string path = dir.file("web.yml");
