@@ -249,7 +249,9 @@ TEST(LinuxRules, ChildrenOfAListenerWithAGuessedV6onlyStayGuessed) {
   HostFacts host = testing::small_host();
   LinuxPortRules rules(host, Protocol::tcp);
   rules.judge(tcp(SockState::listen, "::", 8080), 0);  // /proc/net: V6ONLY not reported
-  SocketVerdict child = rules.judge(tcp(SockState::established, "::1", 8080, "::1", 40000), 0);
+  // The verdict may point at the record it judged: keep it alive.
+  const SocketRecord accepted = tcp(SockState::established, "::1", 8080, "::1", 40000);
+  SocketVerdict child = rules.judge(accepted, 0);
   EXPECT_EQ(child.socket->v6only, -1);
   EXPECT_TRUE(child.v6only_guessed);
 }
