@@ -22,7 +22,7 @@ struct Column {
   // are dropped first; 0 is never dropped. The seed script's columns rank
   // below ephport's, so they stay longest.
   int drop_rank = 0;
-  std::string short_header;  // used when the table must narrow; empty: the header
+  std::string short_header{};  // used when the table must narrow; empty: the header
 };
 
 struct Sheet {
